@@ -1,0 +1,99 @@
+"""The documentation site builds strictly and offline, and its examples are runnable.
+
+The examples themselves are executed by pytest's doctest collection of every
+``*.md`` under ``docs/``; these tests check the site around them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+
+# Fenced code blocks (possibly indented): language tag, rest of the fence line, body.
+FENCE = re.compile(r"^ *```([\w+-]*)([^\n]*)\n(.*?)^ *```", re.MULTILINE | re.DOTALL)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The site built once with ``mkdocs build --strict`` and no network."""
+    out = tmp_path_factory.mktemp("site")
+    env = dict(os.environ)
+    # Any attempt to reach the network (fonts, inventories, social cards) goes to
+    # a closed local port and fails, so a build that passes here needs none.
+    for var in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY"):
+        env[var] = "http://127.0.0.1:9"
+    env["NO_PROXY"] = env["no_proxy"] = ""
+    env["NO_MKDOCS_2_WARNING"] = "1"
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return out
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "index.html",
+        "tutorial/index.html",
+        "api/index.html",
+        "zh/index.html",
+        "zh/tutorial/index.html",
+    ],
+)
+def test_key_pages_are_built(site: Path, page: str) -> None:
+    html = (site / page).read_text(encoding="utf-8")
+    assert "<h1" in html
+
+
+def test_api_reference_is_generated_from_docstrings(site: Path) -> None:
+    html = (site / "api" / "index.html").read_text(encoding="utf-8")
+    # Phrases that appear only in the docstrings, not in api.md itself.
+    for phrase in (
+        "Every node reachable from",
+        "Central-difference estimates",
+        "One entry of the op table",
+    ):
+        assert phrase in html, phrase
+
+
+def test_chinese_pages_use_the_notes_terms(site: Path) -> None:
+    text = (site / "zh" / "tutorial" / "index.html").read_text(encoding="utf-8")
+    for term in ("计算图", "导数", "反向传播", "损失函数", "成本函数", "梯度下降", "向量化"):
+        assert term in text, term
+
+
+def test_pages_load_nothing_from_other_sites(site: Path) -> None:
+    for page in site.rglob("*.html"):
+        html = page.read_text(encoding="utf-8")
+        assert "fonts.googleapis.com" not in html, page
+        assert not re.search(r"<(script|link)[^>]+(src|href)=\"https?://", html), page
+
+
+def doc_files() -> list[Path]:
+    return [*sorted(DOCS.rglob("*.md")), ROOT / "README.md"]
+
+
+@pytest.mark.parametrize("path", doc_files(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_python_examples_are_executed_console_sessions(path: Path) -> None:
+    """Python in the docs is written as ``pycon`` with prompts, which doctest runs;
+    a plain ``python`` block would never be executed or checked.  The exception is
+    a listing of a source file, marked with the file's name as its title."""
+    for lang, fence_line, body in FENCE.findall(path.read_text(encoding="utf-8")):
+        if lang in ("python", "py", "python3"):
+            assert "title=" in fence_line, f"{path.name}: use ```pycon with >>> prompts"
+        if lang == "pycon":
+            assert body.lstrip().startswith(">>>"), f"{path.name}: pycon block without >>>"
