@@ -68,6 +68,10 @@ def test_api_reference_is_generated_from_docstrings(site: Path) -> None:
         "One entry of the op table",
     ):
         assert phrase in html, phrase
+    # Docstring doctests are shown as highlighted console code, not as the
+    # nested quotes Markdown would make of their ">>>" lines.
+    assert 'class="language-pycon' in html
+    assert "<blockquote>" not in html
 
 
 def test_chinese_pages_use_the_notes_terms(site: Path) -> None:
