@@ -201,7 +201,10 @@ class Value:
 
         Gradients are recomputed from zero, so calling backward twice gives the
         same result.  With ``create_graph=True`` each gradient is itself a Value
-        with a graph of its own, which can be differentiated again.
+        with a graph of its own, which can be differentiated again: keep it in a
+        variable (``dx = x.grad``), because the next backward() (for instance
+        ``dx.backward()``) first sets every gradient left by this one back to 0.0
+        and then writes the new gradients, d(dx)/dv, into ``v.grad``.
         """
         if type(self.data) is not float:
             raise ValueError(
@@ -209,6 +212,8 @@ class Value:
                 f"{self.shape}: reduce it first, e.g. with .sum() or .mean()"
             )
         order = topological_order(self)
+        if _nodes_with_graph_grads:
+            _clear_graph_grads()
         for node in order:
             node.grad = 0.0
         if create_graph:
@@ -425,10 +430,24 @@ for _op in ops.OPS.values():
     _op.step = _compile_step(_op)
 
 
+# The nodes whose .grad the last backward(create_graph=True) set to Values.  The
+# next backward() clears them all first: a gradient Value that does not depend on
+# some node (d(b*c)/da) must leave 0.0 there, not the stale first-order Value.
+_nodes_with_graph_grads: list[Value] = []
+
+
+def _clear_graph_grads() -> None:
+    global _nodes_with_graph_grads
+    for node in _nodes_with_graph_grads:
+        node.grad = 0.0
+    _nodes_with_graph_grads = []
+
+
 def _backward_with_graph(root: Value, order: list[Value]) -> None:
     """backward(create_graph=True): the same rules, evaluated on Values."""
-    global _recording
+    global _recording, _nodes_with_graph_grads
     previous, _recording = _recording, True
+    _nodes_with_graph_grads = order
     root.grad = Value(1.0)
     node = root
     try:
@@ -459,14 +478,33 @@ def _backward_with_graph(root: Value, order: list[Value]) -> None:
 
 
 def _sum_to_value(grad: Value, like: Value) -> Value:
-    if grad.shape == like.shape:
+    """Sum a gradient Value over the axes numpy broadcast, back to like's shape.
+
+    The op table reduces only over all axes (sum, mean), so a sum over one axis
+    is a product with a vector of ones: its derivative is then matmul's rule,
+    with no new op and no rule restated.  That covers 1-D and 2-D data.
+    """
+    shape = like.shape
+    if grad.shape == shape:
         return grad
-    if like.shape == ():
+    if shape == ():
         return grad.sum()
-    raise NotImplementedError(
-        f"backward(create_graph=True) cannot yet undo broadcasting from shape {grad.shape} "
-        f"to {like.shape} (at {describe(like)}); give both operands the same shape"
-    )
+    if len(grad.shape) > 2:
+        raise NotImplementedError(
+            f"backward(create_graph=True) cannot undo broadcasting from shape {grad.shape} "
+            f"to {shape} (at {describe(like)}): only 1-D and 2-D arrays are supported"
+        )
+    if len(grad.shape) == 2 and len(shape) == 1:  # (k, n) -> (n,)
+        grad = Value(np.ones(grad.shape[0])) @ grad
+    if len(shape) == 1:
+        if grad.shape != shape:  # (n,) -> (1,)
+            grad = grad @ Value(np.ones((grad.shape[0], 1)))
+        return grad
+    if shape[0] == 1 and grad.shape[0] != 1:  # (k, n) -> (1, n)
+        grad = Value(np.ones((1, grad.shape[0]))) @ grad
+    if shape[1] == 1 and grad.shape[1] != 1:  # (k, n) -> (k, 1)
+        grad = grad @ Value(np.ones((grad.shape[1], 1)))
+    return grad
 
 
 # --- messages ------------------------------------------------------------------------
