@@ -55,6 +55,21 @@ def _evaluating() -> Iterator[None]:
         _value._recording = previous
 
 
+@contextmanager
+def _releasing_graph_grads() -> Iterator[None]:
+    """Afterwards, forget a create_graph graph recorded inside (see Value.backward).
+
+    Used where the results are plain numbers, so no later backward() needs that
+    graph's gradients reset, and its memory can be freed.
+    """
+    before = _value._nodes_with_graph_grads
+    try:
+        yield
+    finally:
+        if _value._nodes_with_graph_grads is not before:
+            _value.release_graph_grads()
+
+
 def _check_callable(f: object, transform: str) -> None:
     if not callable(f):
         raise TypeError(
@@ -200,8 +215,13 @@ def _derivative_function(
 
     def value_and_grad_f(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
         build_graph = _wants_graph(args, kwargs)
-        out, nodes = _evaluate(f, positions, args, kwargs, transform)
-        grads = _gradients(out, nodes, build_graph)
+        if build_graph:
+            out, nodes = _evaluate(f, positions, args, kwargs, transform)
+            grads = _gradients(out, nodes, build_graph)
+        else:
+            with _releasing_graph_grads():  # f may run transforms of its own
+                out, nodes = _evaluate(f, positions, args, kwargs, transform)
+                grads = _gradients(out, nodes, build_graph)
         if isinstance(out, Value):
             result: Any = out if build_graph else out.data
         else:
@@ -276,24 +296,46 @@ def hessian(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., Any]:
                 "grad(); to differentiate a second derivative again, nest grad(grad(f))"
             )
         out, nodes = _evaluate(f, positions, args, kwargs, "hessian")
-        blocks = hessian_blocks(out, nodes)
+        _, blocks = gradient_and_hessian(out, nodes)
         result = [tuple(float(b) if b.ndim == 0 else b for b in row) for row in blocks]
         return result[0][0] if single else tuple(result)
 
     return hessian_f
 
 
-def hessian_blocks(out: Value | float, nodes: Sequence[Value]) -> list[list[Any]]:
-    """H[i][j] = d²out / (d nodes[i] d nodes[j]), arrays of shape shape_i + shape_j."""
+def gradient_and_hessian(
+    out: Value | float, nodes: Sequence[Value]
+) -> tuple[list[Any], list[list[Any]]]:
+    """The gradient and Hessian of ``out`` with respect to ``nodes``, as numbers.
+
+    Returns ``(g, H)``: ``g[i]`` = d out / d nodes[i] (shaped like the node) and
+    ``H[i][j]`` = d²out / (d nodes[i] d nodes[j]), an array of shape
+    shape_i + shape_j.  One ``backward(create_graph=True)`` gives the gradient
+    as Values; then each element k of node i gets one ``backward()`` of
+    sum(g[i] * e_k), whose gradients are row k of the Hessian (a
+    Hessian-vector product with the basis vector e_k).  The gradients of
+    out's graph are left at 0.0.
+    """
     shapes = [node.shape for node in nodes]
+    gradients: list[Any] = [np.zeros(shape) for shape in shapes]
     blocks = [[np.zeros(si + sj) for sj in shapes] for si in shapes]
     if not isinstance(out, Value):
-        return blocks
+        return [g if g.ndim else 0.0 for g in gradients], blocks
+    with _releasing_graph_grads():
+        _hessian_rows(out, nodes, gradients, blocks)
+    return [g if isinstance(g, float) or g.ndim else float(g) for g in gradients], blocks
+
+
+def _hessian_rows(
+    out: Value, nodes: Sequence[Value], gradients: list[Any], blocks: list[list[Any]]
+) -> None:
+    shapes = [node.shape for node in nodes]
     out.backward(create_graph=True)
-    first = [node.grad for node in nodes]  # kept: the next backward() clears .grad
+    first = [node.grad for node in nodes]  # kept: the next backward() resets .grad
     for i, gradient in enumerate(first):
         if not isinstance(gradient, Value):
-            continue  # out does not depend on node i: its rows are 0
+            continue  # out does not depend on node i: its gradient and rows are 0
+        gradients[i] = gradient.data
         for index in np.ndindex(shapes[i]):
             if index:
                 basis = np.zeros(shapes[i])
@@ -306,4 +348,3 @@ def hessian_blocks(out: Value | float, nodes: Sequence[Value]) -> list[list[Any]
             component.backward()
             for j, node in enumerate(nodes):
                 blocks[i][j][index] = node.grad
-    return blocks

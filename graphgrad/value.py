@@ -202,9 +202,9 @@ class Value:
         Gradients are recomputed from zero, so calling backward twice gives the
         same result.  With ``create_graph=True`` each gradient is itself a Value
         with a graph of its own, which can be differentiated again: keep it in a
-        variable (``dx = x.grad``), because the next backward() (for instance
-        ``dx.backward()``) first sets every gradient left by this one back to 0.0
-        and then writes the new gradients, d(dx)/dv, into ``v.grad``.
+        variable (``dx = x.grad``), because every later backward() (for instance
+        ``dx.backward()``) first resets the gradients of that whole graph to 0.0
+        and then writes the new ones, d(dx)/dv, into ``v.grad``.
         """
         if type(self.data) is not float:
             raise ValueError(
@@ -213,7 +213,7 @@ class Value:
             )
         order = topological_order(self)
         if _nodes_with_graph_grads:
-            _clear_graph_grads()
+            _reset_graph_grads()
         for node in order:
             node.grad = 0.0
         if create_graph:
@@ -430,16 +430,27 @@ for _op in ops.OPS.values():
     _op.step = _compile_step(_op)
 
 
-# The nodes whose .grad the last backward(create_graph=True) set to Values.  The
-# next backward() clears them all first: a gradient Value that does not depend on
-# some node (d(b*c)/da) must leave 0.0 there, not the stale first-order Value.
+# The graph of the last backward(create_graph=True).  Every later backward()
+# resets its gradients too (until the next create_graph pass replaces it), so
+# after differentiating a gradient Value, each node of that graph holds the new
+# derivative: 0.0 where the gradient does not depend on it (d(b*c)/da), never a
+# stale Value or a number left by an earlier pass over other gradient Values.
 _nodes_with_graph_grads: list[Value] = []
 
 
-def _clear_graph_grads() -> None:
-    global _nodes_with_graph_grads
+def _reset_graph_grads() -> None:
     for node in _nodes_with_graph_grads:
         node.grad = 0.0
+
+
+def release_graph_grads() -> None:
+    """Forget the graph of the last backward(create_graph=True), resetting its grads.
+
+    Later backward() calls then reset only their own graph again, and that
+    graph's memory can be freed.
+    """
+    global _nodes_with_graph_grads
+    _reset_graph_grads()
     _nodes_with_graph_grads = []
 
 
