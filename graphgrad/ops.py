@@ -148,14 +148,23 @@ def transpose(x: Data) -> Data:
     return x.T
 
 
+def _payload(x: Data) -> Data:
+    """x's numbers: x itself for an array or float, else its ``data`` (a Value's).
+
+    An ndarray must be returned as is: it has a ``data`` attribute of its own
+    (a memoryview of its buffer).
+    """
+    return x if isinstance(x, (np.ndarray, float)) else getattr(x, "data", x)
+
+
 def ones_like(x: Data) -> Data:
     """1 in the shape of x's data: a float for a scalar, an array otherwise."""
-    d = getattr(x, "data", x)
+    d = _payload(x)
     return np.ones_like(d) if isinstance(d, np.ndarray) else 1.0
 
 
 def size(x: Data) -> int:
-    d = getattr(x, "data", x)
+    d = _payload(x)
     return int(d.size) if isinstance(d, np.ndarray) else 1
 
 
@@ -165,8 +174,8 @@ def size(x: Data) -> int:
 
 
 def _ndims(x: Data, y: Data) -> tuple[int, int]:
-    xd: Any = getattr(x, "data", x)
-    yd: Any = getattr(y, "data", y)
+    xd: Any = _payload(x)
+    yd: Any = _payload(y)
     return int(np.ndim(xd)), int(np.ndim(yd))
 
 
