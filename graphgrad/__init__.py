@@ -3,6 +3,9 @@
 from graphgrad.check import GradcheckError, gradcheck, numeric_grad
 from graphgrad.value import Value, is_grad_enabled, no_grad
 
+# After the core: nn is built on it.  It imports tqdm only when a bar is shown.
+from graphgrad import nn  # isort: skip
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -10,6 +13,7 @@ __all__ = [
     "Value",
     "gradcheck",
     "is_grad_enabled",
+    "nn",
     "no_grad",
     "numeric_grad",
 ]
