@@ -53,7 +53,8 @@ class GradientDescent:
             updated = []
             for p in self.parameters:
                 try:
-                    updated.append((p - self.lr * _grad_data(p)).data)
+                    # Value ops check every result is finite.
+                    updated.append((p - self.lr * Value(_grad_data(p))).data)
                 except (OverflowError, ValueError):
                     raise OverflowError(
                         f"gradient descent diverged at {describe(p)}: the update is too large "
