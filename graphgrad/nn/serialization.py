@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -51,14 +51,16 @@ def write_json(path: PathLike, document: dict[str, Any]) -> None:
     """Write ``document`` to ``path`` atomically (complete file or no change)."""
     target = _path(path)
     text = json.dumps(document, indent=1, allow_nan=False) + "\n"
-    directory = target.parent if str(target.parent) else Path(".")
-    fd, temp_name = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=".tmp")
+    # A fresh name next to the target (same file system, so os.replace is atomic);
+    # os.open with mode 0o666 lets the umask set the permissions, as open() would.
+    temp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
-        os.replace(temp_name, target)
+        os.replace(temp, target)
     except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
+        temp.unlink(missing_ok=True)
         raise
 
 
