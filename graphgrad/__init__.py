@@ -4,6 +4,9 @@ from graphgrad.check import GradcheckError, gradcheck, gradgradcheck, numeric_gr
 from graphgrad.functional import grad, hessian, value_and_grad
 from graphgrad.value import Value, is_grad_enabled, no_grad
 
+# After the core: nn is built on it.  It imports tqdm only when a bar is shown.
+from graphgrad import nn  # isort: skip
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -14,6 +17,7 @@ __all__ = [
     "gradgradcheck",
     "hessian",
     "is_grad_enabled",
+    "nn",
     "no_grad",
     "numeric_grad",
     "value_and_grad",
