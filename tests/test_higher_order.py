@@ -8,8 +8,11 @@ never graphgrad's own first derivatives.
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,6 +20,8 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from graphgrad import GradcheckError, Value, grad, gradgradcheck, hessian
+from graphgrad.nn import LogisticRegression
+from graphgrad.nn.optim import Newton
 
 
 def second(f: Callable[[Value], Value], x0: float) -> tuple[float, float]:
@@ -426,3 +431,124 @@ def test_gradgradcheck_rejects_bad_arguments() -> None:
         gradgradcheck(lambda x: x * x, 1.0, h=0.0)
     with pytest.raises(ValueError, match="scalar"):
         gradgradcheck(lambda x: x * np.ones(2), 1.0)
+
+
+# --- Newton's method for logistic regression ------------------------------------------
+
+
+def _classification_data(m: int = 200) -> tuple[np.ndarray, np.ndarray]:
+    """Overlapping classes (label noise), so the cost has a finite minimum."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(m, 3))
+    y = (X @ np.array([1.5, -2.0, 0.5]) + 0.5 + rng.logistic(size=m) > 0).astype(int)
+    return X, y
+
+
+def _numpy_gradient_and_hessian(
+    X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The notes' closed forms over theta = (w, b): X~^T (a - y) / m, X~^T diag(a(1-a)) X~ / m."""
+    Xt = np.column_stack([X, np.ones(len(y))])
+    a = 1.0 / (1.0 + np.exp(-(Xt @ np.append(w, b))))
+    return Xt.T @ (a - y) / len(y), Xt.T @ np.diag(a * (1 - a)) @ Xt / len(y)
+
+
+def test_the_first_newton_step_is_the_closed_form_newton_step() -> None:
+    X, y = _classification_data()
+    model = LogisticRegression(solver="newton", epochs=1).fit(X, y, progress=False)
+    g, H = _numpy_gradient_and_hessian(X, y, np.zeros(3), 0.0)
+    expected = -np.linalg.solve(H, g)  # from w = 0, b = 0
+    np.testing.assert_allclose(np.append(model.coef_, model.intercept_), expected, rtol=1e-10)
+
+
+def test_newton_converges_to_the_same_coefficients_as_long_gradient_descent() -> None:
+    X, y = _classification_data()
+    newton = LogisticRegression(solver="newton", epochs=8).fit(X, y, progress=False)
+    gd = LogisticRegression(lr=2.0, epochs=2000).fit(X, y, progress=False)
+    np.testing.assert_allclose(newton.coef_, gd.coef_, rtol=1e-9, atol=1e-9)
+    assert newton.intercept_ == pytest.approx(gd.intercept_, rel=1e-9, abs=1e-9)
+    # ... and that point is the minimum: the closed-form gradient vanishes there.
+    g, _ = _numpy_gradient_and_hessian(X, y, newton.coef_, newton.intercept_)
+    np.testing.assert_allclose(g, 0.0, atol=1e-12)
+    # Newton's convergence is quadratic: the last steps change the cost by ~nothing.
+    assert len(newton.history_) == 8
+    assert newton.history_[-2] - newton.history_[-1] < 1e-12
+
+
+def test_newton_on_the_scalar_graph_equals_the_vectorized_one() -> None:
+    X, y = _classification_data(m=40)
+    fast = LogisticRegression(solver="newton", epochs=4).fit(X, y, progress=False)
+    slow = LogisticRegression(solver="newton", epochs=4, vectorized=False).fit(X, y, progress=False)
+    np.testing.assert_allclose(slow.coef_, fast.coef_, rtol=1e-10)
+    np.testing.assert_allclose(slow.history_, fast.history_, rtol=1e-10)
+
+
+def test_newton_is_chosen_in_fit_and_saved_with_the_model(tmp_path: Path) -> None:
+    X, y = _classification_data(m=50)
+    chosen_in_fit = LogisticRegression(epochs=1).fit(X, y, solver="newton", progress=False)
+    g, H = _numpy_gradient_and_hessian(X, y, np.zeros(3), 0.0)
+    expected = -np.linalg.solve(H, g)
+    np.testing.assert_allclose(chosen_in_fit.coef_, expected[:3], rtol=1e-10)
+    model = LogisticRegression(solver="newton", epochs=3).fit(X, y, progress=False)
+    model.save(tmp_path / "model.json")
+    loaded = LogisticRegression.load(tmp_path / "model.json")
+    assert loaded.solver == "newton"
+    np.testing.assert_array_equal(loaded.coef_, model.coef_)
+
+
+def test_newton_on_separable_data_stops_with_a_clear_error() -> None:
+    X = np.array([[-2.0], [-1.0], [1.0], [2.0]])
+    y = np.array([0, 0, 1, 1])  # a threshold separates them: the cost has no minimum
+    model = LogisticRegression(solver="newton", epochs=100)
+    with pytest.raises(ArithmeticError, match=r"epoch \d+ of 100.*Hessian.*singular"):
+        model.fit(X, y, progress=False)
+    assert not hasattr(model, "coef_")  # a failed fit leaves the model as it was
+
+
+def test_newton_on_a_constant_feature_stops_with_a_clear_error() -> None:
+    X = np.column_stack([np.linspace(-1, 1, 6), np.ones(6)])  # the bias, twice
+    y = np.array([0, 1, 0, 1, 1, 0])
+    with pytest.raises(ArithmeticError, match=r"epoch 1 of 5.*constant or duplicated"):
+        LogisticRegression(solver="newton", epochs=5).fit(X, y, progress=False)
+
+
+def test_newton_optimizer_checks_its_parameters() -> None:
+    with pytest.raises(ValueError, match="at least one"):
+        Newton([])
+    with pytest.raises(TypeError, match=r"parameters\[0\] must be a Value"):
+        Newton([1.0])  # type: ignore[list-item]
+    with pytest.raises(ValueError, match="updates leaves only"):
+        Newton([Value(1.0) + 1.0])
+
+
+def test_newton_optimizer_minimizes_a_quadratic_in_one_step() -> None:
+    # J = (w - c)^T A (w - c) / 2 + (b - 1)^2 with A positive definite: minimum at (c, 1).
+    A = np.array([[3.0, 1.0], [1.0, 2.0]])
+    c = np.array([0.5, -1.5])
+    w, b = Value(np.zeros(2)), Value(4.0)
+    d = w - c
+    J = 0.5 * (d @ (Value(A) @ d)) + (b - 1.0) ** 2
+    Newton([w, b]).step(J)
+    np.testing.assert_allclose(w.data, c, rtol=1e-12)
+    assert b.data == pytest.approx(1.0)
+
+
+def test_newton_vs_gradient_descent_demo(tmp_path: Path) -> None:
+    demo = Path(__file__).resolve().parent.parent / "demos" / "newton_vs_gd.py"
+    result = subprocess.run(
+        [sys.executable, str(demo), "--quick", "--output-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert (tmp_path / "newton_vs_gd.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    lines = result.stdout.splitlines()
+    assert "  step  1: cost J = 0.6931471806" in lines  # w = 0, b = 0: J = log 2
+    newton_costs = [float(line.split("=")[1]) for line in lines if line.startswith("  step")]
+    gd_costs = [float(line.split("=")[1].split()[0]) for line in lines if "epoch" in line]
+    assert len(newton_costs) == 10 and len(gd_costs) == 3  # epochs 1, 10, 100 of 200
+    assert newton_costs[-1] < gd_costs[-1]
+    assert abs(newton_costs[-1] - newton_costs[-2]) < 1e-8

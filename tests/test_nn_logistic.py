@@ -258,7 +258,7 @@ def test_fit_rejects_bad_data(X: object, y: object, error: type[Exception], matc
         ({"epochs": 2.0}, TypeError, "epochs must be a positive int"),
         ({"epochs": True}, TypeError, "epochs"),
         ({"progress": "yes"}, TypeError, "progress must be"),
-        ({"solver": "newton"}, ValueError, r"solver must be one of \('gd',\)"),
+        ({"solver": "lbfgs"}, ValueError, r"solver must be one of \('gd', 'newton'\)"),
         ({"solver": None}, None, None),  # None: the constructor's solver
     ],
 )

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import ClassVar
+
 import numpy as np
 import numpy.typing as npt
 
 from graphgrad import ops
 from graphgrad.nn._checks import Array, check_labels
-from graphgrad.nn._model import NeuronModel
+from graphgrad.nn._model import Epoch, NeuronModel
 from graphgrad.nn.losses import binary_cross_entropy
+from graphgrad.nn.optim import Newton
 from graphgrad.value import Value
 
 
@@ -19,6 +23,9 @@ class LogisticRegression(NeuronModel):
     y holds the labels 0 and 1 (ints, floats or bools).  Training is plain
     gradient descent from w = 0, b = 0; each step builds the cost graph
     (X @ w + b -> L -> J), calls ``backward()`` and moves w and b by -lr·grad.
+    With ``solver="newton"`` each epoch is instead one step of Newton's method
+    with the cost's Hessian (see docs/higher_order.md): a handful of epochs
+    reach the minimum.
 
     >>> import numpy as np
     >>> X = np.array([[0.0], [1.0], [2.0], [3.0], [4.0], [5.0]])
@@ -32,8 +39,24 @@ class LogisticRegression(NeuronModel):
     array([[0.5, 0.5]])
     """
 
+    #: "gd": gradient descent.  "newton": Newton's method on the convex cost,
+    #: each epoch one full step w, b := (w, b) - H⁻¹·g (``lr`` is not used).
+    SOLVERS: ClassVar[tuple[str, ...]] = ("gd", "newton")
+
     def _loss(self, z: Value, y: Value) -> Value:
         return binary_cross_entropy(z, y)
+
+    def _solver(self, solver: str, parameters: list[Value], lr: float) -> Epoch:
+        if solver != "newton":
+            return super()._solver(solver, parameters, lr)
+        optimizer = Newton(parameters)
+
+        def newton(build: Callable[[], Value]) -> float:
+            J = build()
+            optimizer.step(J)  # the Hessian of J comes from backward(create_graph=True)
+            return float(J.data)
+
+        return newton
 
     def _check_targets(self, y: object, m: int) -> Array:
         return check_labels(y, m)
