@@ -121,6 +121,20 @@ def test_a_gradient_that_does_not_depend_on_x_leaves_zero_not_a_stale_value() ->
     assert y.grad == 1.0
 
 
+def test_release_graph_grads_resets_and_forgets_the_create_graph_graph() -> None:
+    from graphgrad.value import release_graph_grads
+
+    x, y = Value(3.0), Value(4.0)
+    (x * y).backward(create_graph=True)
+    assert isinstance(x.grad, Value)
+    release_graph_grads()
+    assert (x.grad, y.grad) == (0.0, 0.0)
+    (x * 2.0).backward()  # a graph without y: y keeps what it holds
+    y.grad = 7.0
+    (x * 3.0).backward()
+    assert (x.grad, y.grad) == (3.0, 7.0)
+
+
 def test_third_mixed_derivative() -> None:
     # f = x^2 y^3: d³f / dx dy² = 2x * 6y = 12 x y
     x, y = Value(1.5), Value(-2.0)
