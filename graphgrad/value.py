@@ -206,14 +206,14 @@ class Value:
         ``dx.backward()``) first resets the gradients of that whole graph to 0.0
         and then writes the new ones, d(dx)/dv, into ``v.grad``.
         """
+        if _nodes_with_graph_grads:
+            _reset_graph_grads()
         if type(self.data) is not float:
             raise ValueError(
                 f"backward() needs a scalar output, but {describe(self)} has shape "
                 f"{self.shape}: reduce it first, e.g. with .sum() or .mean()"
             )
         order = topological_order(self)
-        if _nodes_with_graph_grads:
-            _reset_graph_grads()
         for node in order:
             node.grad = 0.0
         if create_graph:
