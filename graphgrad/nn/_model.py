@@ -243,7 +243,7 @@ class NeuronModel:
     @classmethod
     def load(cls: type[ModelT], path: serialization.PathLike) -> ModelT:
         """Read a model written by ``save``; ValueError if the file is not a valid one."""
-        fields = serialization.validate(serialization.read_json(path), cls.__name__)
+        fields = serialization.load(path, cls.__name__)
         try:
             model = cls(
                 lr=fields["lr"],
@@ -252,7 +252,7 @@ class NeuronModel:
                 vectorized=fields["vectorized"],
             )
         except (TypeError, ValueError) as exc:
-            raise ValueError(f"the model file has an invalid setting: {exc}") from None
+            raise ValueError(f"cannot load {str(path)[:200]!r}: invalid setting: {exc}") from None
         model.coef_ = np.array(fields["coef"], dtype=np.float64)
         model.intercept_ = fields["intercept"]
         model.history_ = fields["history"]
