@@ -148,23 +148,20 @@ def transpose(x: Data) -> Data:
     return x.T
 
 
-def _payload(x: Data) -> Data:
-    """x's numbers: x itself for an array or float, else its ``data`` (a Value's).
-
-    An ndarray must be returned as is: it has a ``data`` attribute of its own
-    (a memoryview of its buffer).
-    """
-    return x if isinstance(x, (np.ndarray, float)) else getattr(x, "data", x)
+def payload(x: Data) -> Data:
+    """The number or array a rule's argument holds (a Value's data, else itself)."""
+    # Not getattr(x, "data", x): numpy arrays have a .data attribute of their own.
+    return x if isinstance(x, (float, np.ndarray)) else getattr(x, "data", x)
 
 
 def ones_like(x: Data) -> Data:
     """1 in the shape of x's data: a float for a scalar, an array otherwise."""
-    d = _payload(x)
+    d = payload(x)
     return np.ones_like(d) if isinstance(d, np.ndarray) else 1.0
 
 
 def size(x: Data) -> int:
-    d = _payload(x)
+    d = payload(x)
     return int(d.size) if isinstance(d, np.ndarray) else 1
 
 
@@ -174,9 +171,7 @@ def size(x: Data) -> int:
 
 
 def _ndims(x: Data, y: Data) -> tuple[int, int]:
-    xd: Any = _payload(x)
-    yd: Any = _payload(y)
-    return int(np.ndim(xd)), int(np.ndim(yd))
+    return int(np.ndim(payload(x))), int(np.ndim(payload(y)))
 
 
 def _matmul_vjp_left(g: Data, x: Data, y: Data, out: Data) -> Data:
