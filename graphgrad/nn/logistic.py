@@ -8,7 +8,7 @@ import numpy.typing as npt
 from graphgrad import ops
 from graphgrad.nn._checks import Array, check_labels
 from graphgrad.nn._model import NeuronModel
-from graphgrad.nn.losses import binary_cross_entropy
+from graphgrad.nn.losses import logistic_loss
 from graphgrad.value import Value
 
 
@@ -33,7 +33,8 @@ class LogisticRegression(NeuronModel):
     """
 
     def _loss(self, z: Value, y: Value) -> Value:
-        return binary_cross_entropy(z, y)
+        # binary_cross_entropy without its label check: fit checked y once.
+        return logistic_loss(z, y)
 
     def _check_targets(self, y: object, m: int) -> Array:
         return check_labels(y, m)
