@@ -13,8 +13,9 @@ examples (z = X @ w + b, L = loss(z, y), J = mean L) and calls backward().
     python demos/logistic_regression.py --output-dir out --epochs 5000 --lr 0.3
 
 Writes to the output directory (default demos/output/): loss_curve.png,
-decision_boundary.png, model.json and example_loss.svg (the graph of one
-example's loss, when graph drawing is available).
+decision_boundary.png, model.json, and, when graph drawing is available,
+example_loss.svg (one example's loss as the notes draw it, node by node) and
+cost_graph.svg (the few nodes one training step builds for all m examples).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from typing import Any
 import numpy as np
 
 import graphgrad
+from graphgrad import Value
 from graphgrad.graph import topological_order
 from graphgrad.nn import LogisticRegression
 
@@ -120,6 +122,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"saved the model to {model_path}; reloaded, it predicts the same: {same}")
 
     show_one_example(model, scale(X_train[0]), int(y_train[0]), out)
+    show_training_graph(model, scale(X_train), y_train, out)
     plot(model, X_train, y_train, X_test, y_test, mean, std, out)
     print(f"files are in {out}")
 
@@ -136,17 +139,34 @@ def show_one_example(model: LogisticRegression, x: np.ndarray, y: int, out: Path
     print(f"  z = w1·x1 + w2·x2 + b = {z.data:.4f}, a = σ(z) = {a:.4f}, L = {L.data:.4f}")
     print(f"  backward(): dz = {z.grad:.4f} (the notes' a - y = {a - y:.4f})")
     print(f"              dw1 = {w[0].grad:.4f}, dw2 = {w[1].grad:.4f}, db = {b.grad:.4f}")
+    draw(L, out / "example_loss.svg", "this example's loss")
+
+
+def show_training_graph(model: LogisticRegression, X: np.ndarray, y: np.ndarray, out: Path) -> None:
+    """The graph one gradient-descent step builds: a few nodes, each holding all m examples."""
+    w = Value(model.coef_, label="w")
+    b = Value(model.intercept_, label="b")
+    J = model.cost_graph(Value(X, label="X"), Value(y.astype(float), label="y"), w, b)
+    J.backward()
+    nodes = topological_order(J)
+    print(f"one training step's graph: {len(nodes)} nodes for all m = {len(y)} examples:")
+    print("  " + ", ".join(f"{node.label or node.op} {node.shape}" for node in nodes))
+    print(f"  at the learned w, b: J = {J.data:.6f}, dw = {np.round(w.grad, 6)}, db = {b.grad:.6f}")
+    draw(J, out / "cost_graph.svg", "the cost over all training examples")
+
+
+def draw(root: Value, target: Path, what: str) -> None:
+    """Draw a graph with graphgrad.render, if this graphgrad has it."""
     render: Any = getattr(graphgrad, "render", None)
-    target = out / "example_loss.svg"
     if render is None:
         print("  graph drawing is unavailable in this graphgrad (no graphgrad.render): skipped")
         return
     try:
-        render(L, target)
+        render(root, target)
     except Exception as exc:  # a missing Graphviz install must not stop the demo
         print(f"  could not draw the graph: {exc}")
         return
-    print(f"  drew the graph of this example's loss to {target}")
+    print(f"  drew the graph of {what} to {target}")
 
 
 def plot(

@@ -49,7 +49,9 @@ def test_logistic_regression_demo(tmp_path: Path) -> None:
     assert "train accuracy:" in stdout and "test accuracy:" in stdout
     assert "predicts the same: True" in stdout
     assert "the notes' a - y" in stdout
+    assert "10 nodes for all m = 70 examples" in stdout
     check_picture(tmp_path, "example_loss.svg", stdout)
+    check_picture(tmp_path, "cost_graph.svg", stdout)
 
 
 def test_house_prices_demo(tmp_path: Path) -> None:

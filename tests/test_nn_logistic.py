@@ -8,6 +8,9 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
 from graphgrad import Value
 from graphgrad.graph import topological_order
@@ -83,6 +86,32 @@ def test_scalar_graph_gradients_equal_the_notes_closed_forms(seed: int) -> None:
     for j in range(nx):
         assert neuron.w[j].grad == pytest.approx(np.mean(X[:, j] * dz), abs=1e-14)
     assert neuron.b.grad == pytest.approx(np.mean(dz), abs=1e-14)
+
+
+@given(
+    st.integers(1, 8).flatmap(
+        lambda m: st.tuples(
+            arrays(np.float64, (m, 3), elements=st.floats(-5, 5)),
+            arrays(np.int64, m, elements=st.integers(0, 1)),
+            arrays(np.float64, 3, elements=st.floats(-3, 3)),
+            st.floats(-3, 3),
+        )
+    )
+)
+def test_vectorized_and_scalar_graphs_give_the_same_gradients(
+    case: tuple[Array, Array, Array, float],
+) -> None:
+    X, y, w0, b0 = case
+    model = LogisticRegression()
+    w, b = Value(w0), Value(b0)
+    J = model.cost_graph(Value(X), Value(y.astype(float)), w, b)
+    J.backward()
+    neuron = Neuron(3, weights=list(w0), bias=b0)
+    J_scalar = model.scalar_cost_graph(neuron, X, y.astype(float))
+    J_scalar.backward()
+    assert J.data == pytest.approx(J_scalar.data, rel=1e-12, abs=1e-15)
+    np.testing.assert_allclose(w.grad, [p.grad for p in neuron.w], rtol=1e-9, atol=1e-12)
+    assert b.grad == pytest.approx(neuron.b.grad, rel=1e-9, abs=1e-12)
 
 
 def test_the_vectorized_graph_is_a_handful_of_nodes_whatever_m() -> None:

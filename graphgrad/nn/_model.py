@@ -8,8 +8,9 @@ calling ``backward()``, so every gradient comes from the op table.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
-from typing import ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 
@@ -26,6 +27,21 @@ ModelT = TypeVar("ModelT", bound="NeuronModel")
 # A solver runs one epoch: it builds the cost with the given function, updates
 # the parameters and returns the cost before the update.
 Epoch = Callable[[Callable[[], Value]], float]
+
+
+# Whether this engine has constant leaves, Value(..., requires_grad=False),
+# which backward() gives no gradient.  The data X and y need none, and X's
+# would cost an (m, nx) array per step.
+_CONSTANT_LEAVES = "requires_grad" in inspect.signature(Value.__init__).parameters
+
+
+def data_leaf(data: Array, label: str) -> Value:
+    """A leaf for training data: a constant one where the engine supports it."""
+    if _CONSTANT_LEAVES:
+        make: Any = Value  # the keyword is checked at run time above
+        leaf: Value = make(data, label=label, requires_grad=False)
+        return leaf
+    return Value(data, label=label)
 
 
 class NotFittedError(ValueError, AttributeError):
@@ -79,7 +95,8 @@ class NeuronModel:
         X is (m, nx), y is (m,), w is (nx,), b a number; the graph is
         z = X @ w + b, L = loss(z, y), J = mean(L), each node holding all m
         examples.  This is the one place the vectorized cost is built: every
-        solver (and any later one) differentiates what it returns.
+        solver (and any later one) differentiates what it returns.  The data
+        are not checked here (``fit`` checks them once, before the first step).
         """
         z = X @ w + b
         z.label = "z"
@@ -127,7 +144,7 @@ class NeuronModel:
         if self.vectorized:
             w, b = Value(w0, label="w"), Value(b0, label="b")
             parameters = [w, b]
-            X_node, y_node = Value(data, label="X"), Value(targets, label="y")
+            X_node, y_node = data_leaf(data, "X"), data_leaf(targets, "y")
 
             def build() -> Value:
                 return self.cost_graph(X_node, y_node, w, b)
@@ -243,7 +260,7 @@ class NeuronModel:
     @classmethod
     def load(cls: type[ModelT], path: serialization.PathLike) -> ModelT:
         """Read a model written by ``save``; ValueError if the file is not a valid one."""
-        fields = serialization.validate(serialization.read_json(path), cls.__name__)
+        fields = serialization.load(path, cls.__name__)
         try:
             model = cls(
                 lr=fields["lr"],
@@ -252,7 +269,7 @@ class NeuronModel:
                 vectorized=fields["vectorized"],
             )
         except (TypeError, ValueError) as exc:
-            raise ValueError(f"the model file has an invalid setting: {exc}") from None
+            raise ValueError(f"cannot load {str(path)[:200]!r}: invalid setting: {exc}") from None
         model.coef_ = np.array(fields["coef"], dtype=np.float64)
         model.intercept_ = fields["intercept"]
         model.history_ = fields["history"]

@@ -30,6 +30,7 @@ class Progress:
     def __init__(self, epochs: int, show: bool | None, description: str) -> None:
         self._bar: Any = None
         self._every = max(1, epochs // 100)  # refresh the cost ~100 times per fit
+        self._last = epochs - 1
         if show is None:
             show = stderr_is_terminal()
         if show:
@@ -41,7 +42,7 @@ class Progress:
         bar = self._bar
         if bar is None:
             return
-        if epoch % self._every == 0:
+        if epoch % self._every == 0 or epoch == self._last:
             bar.set_postfix(cost=f"{cost:.6g}", refresh=False)
         bar.update(1)
 

@@ -11,7 +11,7 @@ import numpy.typing as npt
 from graphgrad import ops
 from graphgrad.nn._checks import Array, check_labels
 from graphgrad.nn._model import Epoch, NeuronModel
-from graphgrad.nn.losses import binary_cross_entropy
+from graphgrad.nn.losses import logistic_loss
 from graphgrad.nn.optim import Newton
 from graphgrad.value import Value
 
@@ -44,7 +44,8 @@ class LogisticRegression(NeuronModel):
     SOLVERS: ClassVar[tuple[str, ...]] = ("gd", "newton")
 
     def _loss(self, z: Value, y: Value) -> Value:
-        return binary_cross_entropy(z, y)
+        # binary_cross_entropy without its label check: fit checked y once.
+        return logistic_loss(z, y)
 
     def _solver(self, solver: str, parameters: list[Value], lr: float) -> Epoch:
         if solver != "newton":

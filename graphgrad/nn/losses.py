@@ -56,7 +56,16 @@ def binary_cross_entropy(z: Value, y: Target) -> Value:
     labels = np.asarray(target.data)
     if not ((labels == 0.0) | (labels == 1.0)).all():
         raise ValueError("binary_cross_entropy: y must hold the labels 0 and 1 only")
-    loss = z.softplus() - target * z
+    return logistic_loss(z, target)
+
+
+def logistic_loss(z: Value, y: Value) -> Value:
+    """softplus(z) - y*z without checking y: for callers that validated the labels once.
+
+    The models check y when ``fit`` starts, so each training step skips the
+    O(m) check ``binary_cross_entropy`` makes.
+    """
+    loss = z.softplus() - y * z
     loss.label = "L"
     return loss
 

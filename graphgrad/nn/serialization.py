@@ -111,6 +111,15 @@ def read_json(path: PathLike) -> dict[str, Any]:
     return document
 
 
+def load(path: PathLike, model: str) -> dict[str, Any]:
+    """Read and validate a model file; every error names the file."""
+    document = read_json(path)
+    try:
+        return validate(document, model)
+    except ValueError as exc:
+        raise ValueError(f"cannot load {str(path)[:200]!r}: {exc}") from None
+
+
 def _json_type(value: object) -> str:
     names = {dict: "an object", list: "an array", str: "a string", bool: "true/false"}
     if value is None:
