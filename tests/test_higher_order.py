@@ -566,3 +566,26 @@ def test_newton_vs_gradient_descent_demo(tmp_path: Path) -> None:
     assert len(newton_costs) == 10 and len(gd_costs) == 3  # epochs 1, 10, 100 of 200
     assert newton_costs[-1] < gd_costs[-1]
     assert abs(newton_costs[-1] - newton_costs[-2]) < 1e-8
+
+
+class _FrozenLeaf(Value):
+    """A leaf that asks for no gradient, as constant data leaves do."""
+
+    __slots__ = ()
+
+    @property
+    def requires_grad(self) -> bool:
+        return False
+
+
+def test_create_graph_gives_no_gradient_to_leaves_that_ask_for_none() -> None:
+    X = _FrozenLeaf(np.array([[1.0, 2.0], [3.0, -1.0], [0.5, 0.5]]))
+    w = Value(np.array([0.2, -0.4]))
+    (X @ w).sigmoid().mean().backward(create_graph=True)
+    assert X.grad == 0.0  # no (m, nx) gradient graph was built for the data
+    assert isinstance(w.grad, Value)
+    # The Hessian of mean(sigmoid(X w)) in w is unaffected: X^T diag(a(1-a)(1-2a)) X / m.
+    a = 1 / (1 + np.exp(-(X.data @ w.data)))
+    s = a * (1 - a) * (1 - 2 * a)  # d/dz of a(1-a)
+    H = hessian(lambda v: (X @ v).sigmoid().mean())(w.data)
+    np.testing.assert_allclose(H, X.data.T @ np.diag(s) @ X.data / 3, rtol=1e-12)
