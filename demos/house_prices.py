@@ -102,7 +102,10 @@ def main(argv: list[str] | None = None) -> None:
 
     draw_one_example(model, X[train][0], float(y[train][0]), out)
     plot(model, X[train], y[train], X[test], y[test], out)
-    print(f"files are in {out}")
+    written = sorted(
+        path.name for path in out.iterdir() if path.suffix in (".png", ".svg", ".json")
+    )
+    print(f"files in {out}: {', '.join(written)}")
 
 
 def draw_one_example(model: ReLURegressor, x: np.ndarray, y: float, out: Path) -> None:
