@@ -36,6 +36,13 @@ from graphgrad.graph import topological_order
 from graphgrad.nn import LogisticRegression
 
 HERE = Path(__file__).resolve().parent
+OUTPUTS = (
+    "loss_curve.png",
+    "decision_boundary.png",
+    "model.json",
+    "example_loss.svg",
+    "cost_graph.svg",
+)
 DATA = HERE / "data" / "iris.csv"
 FEATURES = ("petal_length_cm", "petal_width_cm")
 POSITIVE, NEGATIVE = "virginica", "versicolor"
@@ -127,9 +134,7 @@ def main(argv: list[str] | None = None) -> None:
     show_one_example(model, X_train[nearest], scale, int(y_train[nearest]), out)
     show_training_graph(model, scale(X_train), y_train, out)
     plot(model, X_train, y_train, X_test, y_test, mean, std, out)
-    written = sorted(
-        path.name for path in out.iterdir() if path.suffix in (".png", ".svg", ".json")
-    )
+    written = [name for name in OUTPUTS if (out / name).exists()]
     print(f"files in {out}: {', '.join(written)}")
 
 
