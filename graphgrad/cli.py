@@ -32,7 +32,8 @@ examples:
   graphgrad draw "3*(a+b*c)" a=5 b=3 c=2 -o J.svg
   graphgrad draw "-(y*log(sigmoid(w*x+b)) + (1-y)*log(1-sigmoid(w*x+b)))" \\
       w=0.5 x=2 b=0.1 y=1 -o L.svg
-  graphgrad grad -- "-a*b" a=1 b=2      (-- before an expression that starts with -)
+  graphgrad grad -- "-omega*t" omega=2 t=3   (-- if an expression starting with -
+                                              could be read as an option)
 
 expressions: numbers, variable names, + - * / **, unary minus, parentheses and
 the functions exp, log, sigmoid, tanh, relu, softplus. Nothing else is accepted
@@ -174,10 +175,28 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+_COMMANDS = ("grad", "trace", "draw")
+
+
+def _protect_expression(argv: list[str]) -> list[str]:
+    """Keep an expression such as ``-(y*log(a))`` from being read as an option.
+
+    argparse takes any argument starting with '-' for an option, but treats one
+    containing a space as a positional argument, and the parser ignores
+    surrounding spaces.  Real options at that place (-h, -o..., --...) are kept.
+    """
+    if len(argv) >= 2 and argv[0] in _COMMANDS:
+        first = argv[1]
+        if first.startswith("-") and not first.startswith(("--", "-h", "-o")) and first != "-":
+            return [argv[0], " " + first, *argv[2:]]
+    return argv
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command with ``argv`` (default: the process's arguments); return the exit status."""
     parser = _build_parser()
-    args = parser.parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(_protect_expression(arguments))
     try:
         return _run(args)
     except (UsageError, ExpressionError) as exc:

@@ -194,10 +194,14 @@ def _convert(node: ast.AST, depth: int, max_depth: int, variables: dict[str, Non
         right = _convert(node.right, depth + 1, max_depth, variables)
         return Binary(symbol, left, right)
     if isinstance(node, ast.Call):
+        if isinstance(node.func, ast.Attribute):
+            raise ExpressionError("attribute access not allowed in an expression")
         if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
-            what = node.func.id if isinstance(node.func, ast.Name) else "this"
+            what = (
+                f"calling {node.func.id!r}" if isinstance(node.func, ast.Name) else "calling this"
+            )
             raise ExpressionError(
-                f"calling {what!r} is not allowed: the functions are {', '.join(FUNCTIONS)}"
+                f"{what} is not allowed: the functions are {', '.join(FUNCTIONS)}"
             )
         name = node.func.id
         if node.keywords or len(node.args) != 1 or isinstance(node.args[0], ast.Starred):
