@@ -123,7 +123,7 @@ def parse(text: str, *, max_length: int = MAX_LENGTH, max_depth: int = MAX_DEPTH
     >>> parse("__import__('os')")
     Traceback (most recent call last):
     ...
-    graphgrad.expr.ExpressionError: names starting with '__' are not allowed: '__import__'
+    graphgrad.expr.ExpressionError: calling '__import__' is not allowed: the functions are ...
     """
     if not isinstance(text, str):
         raise ExpressionError(f"an expression must be text, got {type(text).__name__}")
