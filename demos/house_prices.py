@@ -29,6 +29,7 @@ import graphgrad
 from graphgrad.nn import ReLURegressor
 
 HERE = Path(__file__).resolve().parent
+OUTPUTS = ("house_loss_curve.png", "house_prices.png", "house_model.json", "house_example_loss.svg")
 DATA = HERE / "data" / "house_prices.csv"
 SEED = 0  # the train/test shuffle
 TEST_FRACTION = 0.2
@@ -102,7 +103,8 @@ def main(argv: list[str] | None = None) -> None:
 
     draw_one_example(model, X[train][0], float(y[train][0]), out)
     plot(model, X[train], y[train], X[test], y[test], out)
-    print(f"files are in {out}")
+    written = [name for name in OUTPUTS if (out / name).exists()]
+    print(f"files in {out}: {', '.join(written)}")
 
 
 def draw_one_example(model: ReLURegressor, x: np.ndarray, y: float, out: Path) -> None:

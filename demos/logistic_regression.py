@@ -24,6 +24,7 @@ import argparse
 import csv
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,13 @@ from graphgrad.graph import topological_order
 from graphgrad.nn import LogisticRegression
 
 HERE = Path(__file__).resolve().parent
+OUTPUTS = (
+    "loss_curve.png",
+    "decision_boundary.png",
+    "model.json",
+    "example_loss.svg",
+    "cost_graph.svg",
+)
 DATA = HERE / "data" / "iris.csv"
 FEATURES = ("petal_length_cm", "petal_width_cm")
 POSITIVE, NEGATIVE = "virginica", "versicolor"
@@ -121,21 +129,33 @@ def main(argv: list[str] | None = None) -> None:
     same = np.array_equal(reloaded.predict_proba(scale(X_test)), model.predict_proba(scale(X_test)))
     print(f"saved the model to {model_path}; reloaded, it predicts the same: {same}")
 
-    show_one_example(model, scale(X_train[0]), int(y_train[0]), out)
+    # The training flower nearest the boundary: its gradients are the largest.
+    nearest = int(np.argmin(np.abs(model.decision_function(scale(X_train)))))
+    show_one_example(model, X_train[nearest], scale, int(y_train[nearest]), out)
     show_training_graph(model, scale(X_train), y_train, out)
     plot(model, X_train, y_train, X_test, y_test, mean, std, out)
-    print(f"files are in {out}")
+    written = [name for name in OUTPUTS if (out / name).exists()]
+    print(f"files in {out}: {', '.join(written)}")
 
 
-def show_one_example(model: LogisticRegression, x: np.ndarray, y: int, out: Path) -> None:
+def show_one_example(
+    model: LogisticRegression,
+    flower: np.ndarray,
+    scale: Callable[[np.ndarray], np.ndarray],
+    y: int,
+    out: Path,
+) -> None:
     """One example's loss as the notes draw it, its gradients, and a picture of the graph."""
+    x = scale(flower)
     L = model.example_loss(x, y)
     L.backward()
     nodes = {node.label: node for node in topological_order(L) if node.label}
     z, w, b = nodes["z"], [nodes["w1"], nodes["w2"]], nodes["b"]
     a = 1.0 / (1.0 + np.exp(-z.data))
-    print("one training example, as a graph of Value nodes:")
-    print(f"  x = ({x[0]:.3f}, {x[1]:.3f}), y = {y}")
+    print("the training flower nearest the boundary, as a graph of Value nodes:")
+    species = POSITIVE if y else NEGATIVE
+    print(f"  petals {flower[0]} cm by {flower[1]} cm, a {species} (y = {y})")
+    print(f"  standardized: x1 = {x[0]:.3f}, x2 = {x[1]:.3f}")
     print(f"  z = w1·x1 + w2·x2 + b = {z.data:.4f}, a = σ(z) = {a:.4f}, L = {L.data:.4f}")
     print(f"  backward(): dz = {z.grad:.4f} (the notes' a - y = {a - y:.4f})")
     print(f"              dw1 = {w[0].grad:.4f}, dw2 = {w[1].grad:.4f}, db = {b.grad:.4f}")

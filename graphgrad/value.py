@@ -24,6 +24,11 @@ Operand: TypeAlias = "Value | float | int | Array"
 
 _recording = True  # False inside no_grad(): ops then record no graph
 
+# How a notebook shows a Value as a picture.  The core imports no renderer, so
+# the package (graphgrad/__init__.py) installs a function here that loads the
+# drawing code only when a notebook asks; None means "no picture, show text".
+svg_display: Callable[[Value], str | None] | None = None
+
 
 @contextmanager
 def no_grad() -> Iterator[None]:
@@ -88,6 +93,10 @@ class Value:
     def __repr__(self) -> str:
         label = "" if self.label is None else f"label={self.label!r}, "
         return f"Value({label}data={_short(self.data)}, grad={_short(self.grad)})"
+
+    def _repr_svg_(self) -> str | None:
+        """The drawing of this node's graph, for notebooks (None: show the text repr)."""
+        return None if svg_display is None else svg_display(self)
 
     def __float__(self) -> float:
         if type(self.data) is not float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import math
 import sys
 from typing import Any
@@ -338,3 +339,13 @@ def test_repr_shows_the_settings() -> None:
     assert repr(LogisticRegression(lr=0.5, epochs=7)) == (
         "LogisticRegression(lr=0.5, epochs=7, solver='gd', vectorized=True)"
     )
+
+
+def test_no_bar_when_stderr_is_missing_or_closed(monkeypatch: pytest.MonkeyPatch) -> None:
+    X, y = noisy_data(10, 2, seed=11)
+    monkeypatch.setattr(sys, "stderr", None)  # pythonw and some embedded interpreters
+    assert len(LogisticRegression(epochs=3).fit(X, y).history_) == 3
+    closed = io.StringIO()
+    closed.close()
+    monkeypatch.setattr(sys, "stderr", closed)
+    assert len(LogisticRegression(epochs=3).fit(X, y).history_) == 3
