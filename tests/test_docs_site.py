@@ -6,11 +6,15 @@ The examples themselves are executed by pytest's doctest collection of every
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
+import struct
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -101,3 +105,46 @@ def test_python_examples_are_executed_console_sessions(path: Path) -> None:
             assert "title=" in fence_line, f"{path.name}: use ```pycon with >>> prompts"
         if lang == "pycon":
             assert body.lstrip().startswith(">>>"), f"{path.name}: pycon block without >>>"
+
+
+def picture_script() -> Any:
+    spec = importlib.util.spec_from_file_location(
+        "docs_generate_pictures", DOCS / "generate_pictures.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_picture_in_the_docs_comes_from_the_script() -> None:
+    names = set(picture_script().picture_names())
+    on_disk = {p.name for p in (DOCS / "images").iterdir()}
+    assert on_disk == names, "docs/images must hold exactly what generate_pictures.py writes"
+    for path in doc_files():
+        for shown in re.findall(r"images/([\w.-]+)", path.read_text(encoding="utf-8")):
+            assert shown in names, f"{path.name} shows {shown}, which no script generates"
+
+
+def svg_texts(svg: bytes) -> list[str]:
+    """The words and numbers of a picture, in a layout-independent order."""
+    root = ET.fromstring(svg)
+    return sorted("".join(e.itertext()) for e in root.iter() if e.tag.endswith("}text"))
+
+
+def png_size(png: bytes) -> tuple[int, int]:
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", png[16:24])
+    return width, height
+
+
+def test_the_script_regenerates_the_committed_pictures(tmp_path: Path) -> None:
+    written = picture_script().generate(tmp_path)
+    assert {p.name for p in written} == {p.name for p in (DOCS / "images").iterdir()}
+    for path in written:
+        fresh, committed = path.read_bytes(), (DOCS / "images" / path.name).read_bytes()
+        if path.suffix == ".svg":
+            assert svg_texts(fresh) == svg_texts(committed), f"{path.name} is out of date"
+            assert svg_texts(fresh), path.name
+        else:
+            assert png_size(fresh) == png_size(committed), path.name
