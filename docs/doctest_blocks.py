@@ -3,7 +3,9 @@
 The docstrings carry examples as plain doctests (pytest runs them), without an
 "Examples:" heading.  Markdown would render their ``>>>`` lines as nested
 quotes, so this griffe extension, loaded by mkdocstrings (see ``mkdocs.yml``),
-fences every run of doctest lines as a ``pycon`` block before rendering.
+fences every run of doctest lines as a ``pycon`` block before rendering.  It
+also shows Sphinx cross-reference roles (``:func:`draw` ``) as plain code,
+since Markdown has no such syntax.
 
 >>> fence_doctests("Text.\\n\\n>>> 1 + 1\\n2\\n\\nMore.").split("\\n")
 ['Text.', '', '```pycon', '>>> 1 + 1', '2', '```', '', 'More.']
@@ -11,9 +13,21 @@ fences every run of doctest lines as a ``pycon`` block before rendering.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import griffe
+
+SPHINX_ROLE = re.compile(r":(?:func|class|meth|mod|attr|data|exc|obj):`~?([^`]+)`")
+
+
+def plain_roles(text: str) -> str:
+    """``:func:`draw` `` -> `` `draw` ``.
+
+    >>> plain_roles("see :func:`draw` and :class:`~graphgrad.expr.Expression`")
+    'see `draw` and `graphgrad.expr.Expression`'
+    """
+    return SPHINX_ROLE.sub(r"`\1`", text)
 
 
 def fence_doctests(text: str) -> str:
@@ -43,4 +57,4 @@ class DoctestBlocks(griffe.Extension):
 
     def on_instance(self, *, obj: griffe.Object, **kwargs: Any) -> None:
         if obj.docstring is not None:
-            obj.docstring.value = fence_doctests(obj.docstring.value)
+            obj.docstring.value = plain_roles(fence_doctests(obj.docstring.value))

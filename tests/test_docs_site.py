@@ -76,6 +76,7 @@ def test_api_reference_is_generated_from_docstrings(site: Path) -> None:
     # nested quotes Markdown would make of their ">>>" lines.
     assert 'class="language-pycon' in html
     assert "<blockquote>" not in html
+    assert ":func:" not in html and ":class:" not in html  # Sphinx roles shown as code
 
 
 def test_chinese_pages_use_the_notes_terms(site: Path) -> None:
