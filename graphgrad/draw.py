@@ -78,8 +78,12 @@ class RendererError(RuntimeError):
 # --- DOT text ----------------------------------------------------------------------------
 
 
+# Line and paragraph separators (U+2028, U+2029) break lines in some viewers.
+_SHOWN_AS_ESCAPES = frozenset({"Zl", "Zp"})
+
+
 def _visible(ch: str) -> str:
-    """Control, format and unpaired surrogate characters as their escape, e.g. \\n."""
+    """Control, format, surrogate and line-separator characters as their escape, e.g. \\n."""
     if ch == "\n":
         return "\\n"
     if ch == "\t":
@@ -105,7 +109,7 @@ def _escape(text: str) -> str:
             out.append('\\"')
         elif ch == "&":
             out.append("&amp;")
-        elif unicodedata.category(ch)[0] == "C":
+        elif unicodedata.category(ch) in _SHOWN_AS_ESCAPES or unicodedata.category(ch)[0] == "C":
             out.append(_escape(_visible(ch)))
         else:
             out.append(ch)

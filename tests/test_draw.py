@@ -327,6 +327,7 @@ HOSTILE = {
     "nul\x00bell\x07": "nul\\x00bell\\x07",
     "]; } digraph x { y": "]; } digraph x { y",
     "<!-- --> ]]> <![CDATA[": "<!-- --> ]]> <![CDATA[",
+    "a\u2028b\u202ec": "a\\u2028b\\u202ec",
 }
 
 
@@ -549,10 +550,10 @@ def test_demo_writes_both_pictures(tmp_path: Path) -> None:
 
 
 def _shown(text: str) -> str:
-    """How a picture shows text: control/format/surrogate characters as escapes."""
+    """How a picture shows text: control, format, surrogate, line-separator chars as escapes."""
     out = []
     for ch in text:
-        if unicodedata.category(ch)[0] != "C":
+        if unicodedata.category(ch)[0] != "C" and unicodedata.category(ch) not in ("Zl", "Zp"):
             out.append(ch)
         elif ch in "\n\t\r":
             out.append({"\n": "\\n", "\t": "\\t", "\r": "\\r"}[ch])
