@@ -389,9 +389,12 @@ class Formulas:
         datas = tuple(x.data for x in node.inputs)
         try:
             with np.errstate(all="raise"):
-                return op.local_derivative(index, datas, node.data)
+                result = op.local_derivative(index, datas, node.data)
         except (ArithmeticError, ValueError, FloatingPointError):
             return None
+        if isinstance(result, complex):  # a negative number to a fractional power
+            return None
+        return result
 
     def contribution(self, node: Value, index: int) -> Any:
         """The gradient that ``node`` hands to input ``index`` in backward(), or None."""
