@@ -38,7 +38,13 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from graphgrad.formula import DEFAULT_DIGITS, Formulas, check_digits, is_constant, summarize
+from graphgrad.formula import (
+    DEFAULT_DIGITS,
+    Formulas,
+    check_digits,
+    is_constant,
+    summary_lines,
+)
 from graphgrad.graph import display_names, topological_order
 from graphgrad.value import Value
 
@@ -271,7 +277,7 @@ def draw(
         lines.append(f"{op_id} -> {ids[node]}")
         for index, x in enumerate(node.inputs):
             label = _edge_label(node, index, formulas, show_grad) if show_derivatives else None
-            attrs = {} if label is None else {label_attr: dot_string(label)}
+            attrs = {} if label is None else {label_attr: dot_string(*label)}
             lines.append(f"{ids[x]} -> {op_id}" + (" " + _attrs(**attrs) if attrs else ""))
 
     drawing = _drawing_class()(name="graphgrad")
@@ -299,9 +305,9 @@ def _value_node(
             label=dot_string(formulas.name(node)), shape="plaintext", fontcolor='"#374151"'
         )
     name = _clip(formulas.names[node])
-    text = [f"{name} = {summarize(node.data, digits)}"]
+    text = _equation(name, summary_lines(node.data, digits))
     if show_grad:
-        text.append(f"d{name} = {summarize(node.grad, digits)}")
+        text += _equation(f"d{name}", summary_lines(node.grad, digits))
     if node in cut:
         text.append("(inputs not drawn)")
     style = "rounded,filled" + (",dashed" if node in cut else "")
@@ -324,7 +330,12 @@ def _value_node(
     return f"{node_id} " + _attrs(**attrs)
 
 
-def _edge_label(node: Value, index: int, formulas: Formulas, show_grad: bool) -> str | None:
+def _equation(head: str, value: tuple[str, ...]) -> list[str]:
+    """``head = value`` as label lines; an array's statistics go on a line of their own."""
+    return [f"{head} = {value[0]}", *value[1:]]
+
+
+def _edge_label(node: Value, index: int, formulas: Formulas, show_grad: bool) -> list[str] | None:
     x = node.inputs[index]
     assert node._op is not None
     if is_constant(x) or node._op.partials[index] is None:
@@ -334,21 +345,19 @@ def _edge_label(node: Value, index: int, formulas: Formulas, show_grad: bool) ->
     formula = formulas.local(node, index)
     if node._op.elementwise:
         value = formulas.local_value(node, index)
-        value_text = "undefined" if value is None else summarize(value, digits)
-        parts = [f"∂{out_name}/∂{in_name}"]
-        if formula is not None and formula != value_text:
-            parts.append(_clip(formula))
-        parts.append(value_text)
-        return " = ".join(parts)
+        value_lines = ("undefined",) if value is None else summary_lines(value, digits)
+        head = f"∂{out_name}/∂{in_name}"
+        if formula is not None and (formula,) != value_lines:
+            head += f" = {_clip(formula)}"
+        return _equation(head, value_lines)
     # Not elementwise (sum, mean, matmul, ...): the gradient handed to the input.
     if formula is None:
         return None
-    text = f"d{in_name} ← {_clip(formula)}"
-    if show_grad:
-        contribution = formulas.contribution(node, index)
-        if contribution is not None:
-            text += f" = {summarize(contribution, digits)}"
-    return text
+    head = f"d{in_name} ← {_clip(formula)}"
+    contribution = formulas.contribution(node, index) if show_grad else None
+    if contribution is None:
+        return [head]
+    return _equation(head, summary_lines(contribution, digits))
 
 
 # --- renderers ---------------------------------------------------------------------------

@@ -58,23 +58,29 @@ def summarize(data: Any, digits: int = DEFAULT_DIGITS) -> str:
     >>> summarize(np.arange(200.0))
     'shape (200,): mean 99.5, min 0, max 199'
     """
+    return ": ".join(summary_lines(data, digits))
+
+
+def summary_lines(data: Any, digits: int = DEFAULT_DIGITS) -> tuple[str, ...]:
+    """:func:`summarize` in parts: one for a number or a short vector, else the
+    shape and the statistics (pictures put them on separate lines)."""
     if isinstance(data, Value):  # a gradient from backward(create_graph=True)
         data = data.data
     if not isinstance(data, np.ndarray):
-        return format_number(data, digits)
+        return (format_number(data, digits),)
     if data.size <= 4 and data.ndim == 1:
-        return "[" + ", ".join(format_number(x, digits) for x in data) + "]"
+        return ("[" + ", ".join(format_number(x, digits) for x in data) + "]",)
+    shape = f"shape {data.shape}"
     if data.size == 0:
-        return f"shape {data.shape}: empty"
+        return (shape, "empty")
     low, high = float(np.min(data)), float(np.max(data))
     if low == high:
-        return f"shape {data.shape}: all {format_number(low, digits)}"
-    stats = (
+        return (shape, f"all {format_number(low, digits)}")
+    return (
+        shape,
         f"mean {format_number(float(np.mean(data)), digits)}, "
-        f"min {format_number(low, digits)}, "
-        f"max {format_number(high, digits)}"
+        f"min {format_number(low, digits)}, max {format_number(high, digits)}",
     )
-    return f"shape {data.shape}: {stats}"
 
 
 def is_constant(node: Value) -> bool:

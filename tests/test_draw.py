@@ -302,12 +302,13 @@ def test_array_nodes_show_shape_and_summary_and_mean_edge() -> None:
     labels = [v["label"] for v in nodes.values()]
     squares = data * data
     assert (
-        f"L = shape (6,): mean {np.mean(squares):.4g}, min {squares.min():.4g}, "
-        f"max {squares.max():.4g}\ndL = shape (6,): all {1 / 6:.4g}"
+        f"L = shape (6,)\nmean {np.mean(squares):.4g}, min {squares.min():.4g}, "
+        f"max {squares.max():.4g}\ndL = shape (6,)\nall {1 / 6:.4g}"
     ) in labels
     assert f"J = {np.mean(squares):.4g}\ndJ = 1" in labels
     edge_labels = [label for _, _, label in edges if label]
-    assert f"dL ← dJ/6 = shape (6,): all {1 / 6:.4g}" in edge_labels
+    assert f"dL ← dJ/6 = shape (6,)\nall {1 / 6:.4g}" in edge_labels
+    assert f"∂L/∂x = x = shape (6,)\nmean {data.mean():.4g}, min 0.5, max 5.5" in edge_labels
     small = Value(np.array([1.0, 2.0]), label="w")
     assert "w = [1, 2]" in [v["label"] for v in parse_dot(draw(small).source)[0].values()]
 
