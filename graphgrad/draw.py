@@ -44,6 +44,7 @@ from graphgrad.formula import (
     check_digits,
     is_constant,
     summary_lines,
+    wants_gradient,
 )
 from graphgrad.graph import display_names, topological_order
 from graphgrad.value import Value
@@ -306,7 +307,7 @@ def _value_node(
         )
     name = _clip(formulas.names[node])
     text = _equation(name, summary_lines(node.data, digits))
-    if show_grad:
+    if show_grad and wants_gradient(node):
         text += _equation(f"d{name}", summary_lines(node.grad, digits))
     if node in cut:
         text.append("(inputs not drawn)")

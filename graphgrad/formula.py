@@ -92,6 +92,12 @@ def is_constant(node: Value) -> bool:
     return node._op is None and node.label is None and type(node.data) is float
 
 
+def wants_gradient(node: Value) -> bool:
+    """False for a constant leaf made with ``requires_grad=False`` (such as the data X),
+    which backward() gives no gradient, so pictures and traces show none."""
+    return bool(getattr(node, "requires_grad", True))
+
+
 class Sym:
     """A symbolic stand-in for a node: runs the op table's rules and prints them.
 

@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 from graphgrad import Value, draw, render, to_svg
 from graphgrad import draw as draw_module_function
+from graphgrad import trace as graphgrad_trace
 from graphgrad.draw import GraphTooLargeError, RendererError, dot_string
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -659,3 +660,35 @@ def test_a_crashing_or_failing_dot_is_reported(
     monkeypatch.setattr(draw_module, "RENDER_TIMEOUT_SECONDS", 0.2)
     with pytest.raises(RendererError, match="did not finish the layout"):
         to_svg(Value(1.0), renderer="system")
+
+
+class DataLeaf(Value):
+    """A leaf that says it takes no gradient, as constant data leaves do."""
+
+    __slots__ = ()
+
+    @property
+    def requires_grad(self) -> bool:
+        return False
+
+
+def test_leaves_that_take_no_gradient_show_none() -> None:
+    X = DataLeaf(np.array([1.0, 2.0]), label="X")
+    w = Value(0.5, label="w")
+    J = (w * X).sum()
+    J.label = "J"
+    J.backward()
+    labels = [v["label"] for v in parse_dot(draw(J).source)[0].values()]
+    assert "X = [1, 2]" in labels  # and no dX line
+    assert "w = 0.5\ndw = 3" in labels  # dw = sum(X) = 3
+    lines = [" ".join(line.split()) for line in graphgrad_trace(J).splitlines()]
+    assert not any(line.startswith("dX ") for line in lines)
+    assert any(line.startswith("dw = ") and line.endswith(" = 3") for line in lines)
+
+
+def test_a_complex_local_derivative_is_shown_as_undefined() -> None:
+    x, y = Value(-8.0, label="x"), Value(2.0, label="y")
+    z = x**y  # d/dy = z·log(x): no real value at x < 0
+    z.label = "z"
+    labels = [label for _, _, label in parse_dot(draw(z).source)[1] if label]
+    assert sorted(labels) == ["∂z/∂x = y·x**(y - 1) = -16", "∂z/∂y = z·log(x) = undefined"]
