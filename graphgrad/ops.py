@@ -148,14 +148,23 @@ def transpose(x: Data) -> Data:
     return x.T
 
 
+def _data_of(x: Data) -> Data:
+    """The number or array behind x: x itself, or a Value's (or stand-in's) data.
+
+    An ndarray is returned as is: it has a ``data`` attribute too, but that is
+    its raw memory buffer, not its numbers.
+    """
+    return x if isinstance(x, np.ndarray) else getattr(x, "data", x)
+
+
 def ones_like(x: Data) -> Data:
     """1 in the shape of x's data: a float for a scalar, an array otherwise."""
-    d = getattr(x, "data", x)
+    d = _data_of(x)
     return np.ones_like(d) if isinstance(d, np.ndarray) else 1.0
 
 
 def size(x: Data) -> int:
-    d = getattr(x, "data", x)
+    d = _data_of(x)
     return int(d.size) if isinstance(d, np.ndarray) else 1
 
 
@@ -165,8 +174,8 @@ def size(x: Data) -> int:
 
 
 def _ndims(x: Data, y: Data) -> tuple[int, int]:
-    xd: Any = getattr(x, "data", x)
-    yd: Any = getattr(y, "data", y)
+    xd: Any = _data_of(x)
+    yd: Any = _data_of(y)
     return int(np.ndim(xd)), int(np.ndim(yd))
 
 
