@@ -28,21 +28,35 @@ def topological_order(root: N) -> list[N]:
     recursion; each node is visited once, so time is linear in the graph's size.
     """
     order: list[N] = []
-    seen: set[N] = set()
-    # A node is pushed once to expand it and once more (as finished) so it is
-    # appended only after everything it depends on.
-    stack: list[tuple[N, bool]] = [(root, False)]
+    # node -> False while its inputs are being ordered, True once it is in order.
+    # One dict instead of pushing (node, finished) pairs: no tuple per node,
+    # which on big graphs also spares the garbage collector millions of objects.
+    state: dict[N, bool] = {}
+    stack: list[N] = [root]
+    pop = stack.pop
     push = stack.append
+    emit = order.append
+    get = state.get
     while stack:
-        node, finished = stack.pop()
-        if finished:
-            order.append(node)
-        elif node not in seen:
-            seen.add(node)
-            push((node, True))
-            for child in node.inputs:
-                if child not in seen:
-                    push((child, False))  # type: ignore[arg-type]
+        node = pop()
+        done = get(node)
+        if done is None:
+            inputs = node.inputs
+            if inputs:
+                state[node] = False
+                push(node)  # popped again, to be emitted, after all of its inputs
+                for child in inputs:
+                    if child not in state:
+                        push(child)  # type: ignore[arg-type]
+            else:
+                state[node] = True
+                emit(node)
+        elif not done:
+            # A node is pushed at most once more after it is expanded (above), and
+            # copies pushed before that lie below it on the stack, so they are
+            # popped only when done is True and skipped.
+            state[node] = True
+            emit(node)
     return order
 
 

@@ -6,6 +6,7 @@ node's step, compiled once per op from that op's local-derivative rules.
 
 from __future__ import annotations
 
+import functools
 import numbers
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -55,7 +56,7 @@ class Value:
     Value(label='a', data=5.0, grad=3.0)
     """
 
-    __slots__ = ("_op", "data", "grad", "inputs", "label")
+    __slots__ = ("_op", "_order", "data", "grad", "inputs", "label")
     # Makes numpy hand `array * value` to Value.__rmul__ instead of looping.
     __array_ufunc__ = None
 
@@ -64,16 +65,37 @@ class Value:
     label: str | None
     inputs: tuple[Value, ...]
 
-    def __init__(self, data: float | int | Array | Value, label: str | None = None) -> None:
+    def __init__(
+        self,
+        data: float | int | Array | Value,
+        label: str | None = None,
+        requires_grad: bool = True,
+    ) -> None:
         if label is not None and not isinstance(label, str):
             raise TypeError(f"Value label must be a str or None, got {type(label).__name__}")
-        if isinstance(data, Value):
-            data = data.data
-        self.data = as_data(data, label)
+        if type(data) is float and data - data == 0.0:
+            self.data = data  # the common case, without the general checks below
+        else:
+            if isinstance(data, Value):
+                data = data.data
+            self.data = as_data(data, label)
         self.grad = 0.0
         self.label = label
         self._op: ops.Op | None = None
+        self._order: list[Value] | None = None
         self.inputs = ()
+        if requires_grad is not True:
+            if requires_grad is not False:
+                raise TypeError(
+                    f"requires_grad must be True or False, got {type(requires_grad).__name__}"
+                )
+            # Same layout, so this only changes what backward() does with the leaf.
+            self.__class__ = _Constant
+
+    @property
+    def requires_grad(self) -> bool:
+        """False for a constant leaf such as the data X: backward() gives it no gradient."""
+        return True
 
     @property
     def op(self) -> str:
@@ -97,53 +119,53 @@ class Value:
     # --- operators: each is an entry of the op table ----------------------------------
 
     def __add__(self, other: Operand) -> Value:
-        o = _lift(other)
+        o = other if isinstance(other, Value) else _lift(other)
         return NotImplemented if o is None else _apply2(ops.ADD, self, o)
 
     def __radd__(self, other: Operand) -> Value:
-        o = _lift(other)
+        o = other if isinstance(other, Value) else _lift(other)
         return NotImplemented if o is None else _apply2(ops.ADD, o, self)
 
     def __sub__(self, other: Operand) -> Value:
-        o = _lift(other)
+        o = other if isinstance(other, Value) else _lift(other)
         return NotImplemented if o is None else _apply2(ops.SUB, self, o)
 
     def __rsub__(self, other: Operand) -> Value:
-        o = _lift(other)
+        o = other if isinstance(other, Value) else _lift(other)
         return NotImplemented if o is None else _apply2(ops.SUB, o, self)
 
     def __mul__(self, other: Operand) -> Value:
-        o = _lift(other)
+        o = other if isinstance(other, Value) else _lift(other)
         return NotImplemented if o is None else _apply2(ops.MUL, self, o)
 
     def __rmul__(self, other: Operand) -> Value:
-        o = _lift(other)
+        o = other if isinstance(other, Value) else _lift(other)
         return NotImplemented if o is None else _apply2(ops.MUL, o, self)
 
     def __truediv__(self, other: Operand) -> Value:
-        o = _lift(other)
+        o = other if isinstance(other, Value) else _lift(other)
         return NotImplemented if o is None else _apply2(ops.DIV, self, o)
 
     def __rtruediv__(self, other: Operand) -> Value:
-        o = _lift(other)
+        o = other if isinstance(other, Value) else _lift(other)
         return NotImplemented if o is None else _apply2(ops.DIV, o, self)
 
     def __pow__(self, other: Operand) -> Value:
         if isinstance(other, Value):
             return _apply2(ops.VPOW, self, other)
-        o = _lift(other)
+        o = other if isinstance(other, Value) else _lift(other)
         return NotImplemented if o is None else _apply2(ops.POW, self, o)
 
     def __rpow__(self, other: Operand) -> Value:
-        o = _lift(other)
+        o = other if isinstance(other, Value) else _lift(other)
         return NotImplemented if o is None else _apply2(ops.VPOW, o, self)
 
     def __matmul__(self, other: Operand) -> Value:
-        o = _lift(other)
+        o = other if isinstance(other, Value) else _lift(other)
         return NotImplemented if o is None else _apply2(ops.MATMUL, self, o)
 
     def __rmatmul__(self, other: Operand) -> Value:
-        o = _lift(other)
+        o = other if isinstance(other, Value) else _lift(other)
         return NotImplemented if o is None else _apply2(ops.MATMUL, o, self)
 
     def __neg__(self) -> Value:
@@ -208,28 +230,71 @@ class Value:
                 f"backward() needs a scalar output, but {describe(self)} has shape "
                 f"{self.shape}: reduce it first, e.g. with .sum() or .mean()"
             )
-        order = topological_order(self)
-        for node in order:
-            node.grad = 0.0
         if create_graph:
+            order = topological_order(self)
+            for node in order:
+                node.grad = 0.0
             _backward_with_graph(self, order)
             return
+        below = self._nodes_below()
+        for node in below:
+            node.grad = 0.0
         self.grad = 1.0
         node = self
         try:
-            for node in reversed(order):
+            op = self._op
+            if op is not None:
+                op.step(self)
+            for node in reversed(below):
                 op = node._op
                 if op is not None:
                     op.step(node)
-                elif not _finite(node.grad):
-                    raise OverflowError("the gradient is not a finite number")
+                elif type(node) is _Constant:
+                    node.grad = 0.0  # the float steps add into every input; undo it here
+                else:
+                    g = node.grad
+                    if (g - g != 0.0) if type(g) is float else not _finite(g):
+                        raise OverflowError("the gradient is not a finite number")
         except (ArithmeticError, ValueError) as exc:
             raise _backward_error(node, exc) from None
 
     def zero_grad(self) -> None:
         """Set the gradient of this node and of every node it depends on to 0."""
-        for node in topological_order(self):
+        for node in self._nodes_below():
             node.grad = 0.0
+        self.grad = 0.0
+
+    def _nodes_below(self) -> list[Value]:
+        """The nodes self depends on, inputs first, without self; computed once.
+
+        A node's inputs are fixed when it is made, so its graph never changes and
+        the order can be kept for the next backward().  self is left out so that
+        the cached list never refers back to its owner (no reference cycle, so
+        the graph is freed by reference counting alone).
+        """
+        try:
+            below = self._order
+        except AttributeError:  # a node made without the constructor
+            below = None
+        if below is None:
+            below = topological_order(self)
+            below.pop()  # self, which comes last
+            self._order = below
+        return below
+
+
+class _Constant(Value):
+    """A leaf made with ``requires_grad=False``: backward() leaves its grad at 0.
+
+    Only the class differs from Value (same slots), so the hot path tells a
+    constant by its type and ordinary nodes pay nothing for the option.
+    """
+
+    __slots__ = ()
+
+    @property
+    def requires_grad(self) -> bool:
+        return False
 
 
 # --- applying ops ----------------------------------------------------------------------
@@ -242,6 +307,7 @@ def _node(data: Data, op: ops.Op, inputs: tuple[Value, ...]) -> Value:
     out.data = data
     out.grad = 0.0
     out.label = None
+    out._order = None
     if _recording:
         out._op = op
         out.inputs = inputs
@@ -249,6 +315,10 @@ def _node(data: Data, op: ops.Op, inputs: tuple[Value, ...]) -> Value:
         out._op = None
         out.inputs = ()
     return out
+
+
+# _apply1 and _apply2 repeat _node's few lines instead of calling it: they run
+# once per op, and a Python call costs about as much as the rest of the work.
 
 
 def _apply1(op: ops.Op, x: Value) -> Value:
@@ -262,7 +332,18 @@ def _apply1(op: ops.Op, x: Value) -> Value:
             data = _array_forward(op, xd)
     except (ArithmeticError, ValueError) as exc:
         raise _op_error(op, (x,), exc) from None
-    return _node(data, op, (x,))
+    out: Value = _new(Value)
+    out.data = data
+    out.grad = 0.0
+    out.label = None
+    out._order = None
+    if _recording:
+        out._op = op
+        out.inputs = (x,)
+    else:
+        out._op = None
+        out.inputs = ()
+    return out
 
 
 def _apply2(op: ops.Op, x: Value, y: Value) -> Value:
@@ -277,7 +358,18 @@ def _apply2(op: ops.Op, x: Value, y: Value) -> Value:
             data = _array_forward(op, xd, yd)
     except (ArithmeticError, ValueError) as exc:
         raise _op_error(op, (x, y), exc) from None
-    return _node(data, op, (x, y))
+    out: Value = _new(Value)
+    out.data = data
+    out.grad = 0.0
+    out.label = None
+    out._order = None
+    if _recording:
+        out._op = op
+        out.inputs = (x, y)
+    else:
+        out._op = None
+        out.inputs = ()
+    return out
 
 
 def _array_forward(op: ops.Op, *datas: Data) -> Data:
@@ -285,18 +377,23 @@ def _array_forward(op: ops.Op, *datas: Data) -> Data:
         with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
             data: Data = op.forward(*datas)
     except FloatingPointError as exc:
-        text = str(exc)
-        if "overflow" in text:
-            raise OverflowError("the result is too large for a 64-bit float") from None
-        if "divide" in text:
-            raise ZeroDivisionError("division by zero") from None
-        raise ValueError("the result is not a number") from None
+        raise _numpy_error(exc) from None
     if not isinstance(data, np.ndarray):
         if data - data != 0.0:
             raise _not_finite(data)
     elif not np.isfinite(data).all():
         raise _not_finite(float(data[~np.isfinite(data)].flat[0]))
     return data
+
+
+def _numpy_error(exc: FloatingPointError) -> ArithmeticError | ValueError:
+    """The error a float computation would raise, for numpy's FloatingPointError."""
+    text = str(exc)
+    if "overflow" in text:
+        return OverflowError("the result is too large for a 64-bit float")
+    if "divide" in text:
+        return ZeroDivisionError("division by zero")
+    return ValueError("the result is not a number")
 
 
 def _not_finite(x: float) -> ArithmeticError | ValueError:
@@ -309,11 +406,13 @@ def _lift(x: object) -> Value | None:
     """A Value for an operator's other operand; None for a type we do not take."""
     if isinstance(x, Value):
         return x
-    if type(x) is float:
-        if x - x != 0.0:
+    kind = type(x)
+    if kind is float or kind is int:
+        f = float(x)  # type: ignore[arg-type]
+        if f - f != 0.0:
             raise ValueError(f"cannot use {x} in a computation: graphgrad takes finite numbers")
         v: Value = _new(Value)
-        v.data = x
+        v.data = f
     else:
         try:
             v = Value(x)  # type: ignore[arg-type]
@@ -322,6 +421,7 @@ def _lift(x: object) -> Value | None:
     v.grad = 0.0
     v.label = None
     v._op = None
+    v._order = None
     v.inputs = ()
     return v
 
@@ -361,6 +461,8 @@ def _sum_to(grad: Any, like: Data) -> Any:
     """Sum a gradient over the axes numpy broadcast, back to the shape of ``like``."""
     if not isinstance(like, np.ndarray):
         return grad if type(grad) is float else float(np.sum(grad))
+    if not isinstance(grad, np.ndarray):  # a number spread over every element
+        return np.full(like.shape, grad, dtype=np.float64)
     if grad.shape == like.shape:
         return grad
     extra = grad.ndim - like.ndim
@@ -369,56 +471,77 @@ def _sum_to(grad: Any, like: Data) -> Any:
     return summed.sum(axis=axes, keepdims=True) if axes else summed
 
 
-def _as_rule(partial: ops.Partial) -> Callable[..., Any] | None:
-    if partial is None or callable(partial):
-        return partial
-    constant = partial
-    return lambda *args: constant
+def _array_step(op: ops.Op, node: Value) -> None:
+    """The backward step of one node on the general path: any op, arrays or numbers.
+
+    Reads the table entry as it is: an elementwise partial is multiplied by the
+    output's gradient, a vjp rule is called with it.  Gradients are summed back
+    over broadcast axes, and numpy's overflow or NaN becomes the error a float
+    computation would raise.  Constant leaves (requires_grad=False) are skipped,
+    which is what makes a big data matrix X cost nothing here.
+    """
+    g = node.grad
+    inputs = node.inputs
+    datas = [x.data for x in inputs]
+    out = node.data
+    elementwise = op.elementwise
+    try:
+        with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
+            for x, partial in zip(inputs, op.partials, strict=True):
+                if partial is None or type(x) is _Constant:
+                    continue
+                if not elementwise:
+                    assert callable(partial)
+                    contribution = partial(g, *datas, out)
+                elif callable(partial):
+                    contribution = g * partial(*datas, out)
+                elif partial == 1.0:
+                    contribution = g
+                else:
+                    contribution = g * partial
+                # A new array each time (never +=): a contribution may be a view
+                # of another node's gradient.
+                x.grad = x.grad + _sum_to(contribution, x.data)
+    except FloatingPointError as exc:
+        raise _numpy_error(exc) from None
 
 
 def _compile_step(op: ops.Op) -> Callable[[Value], None]:
+    """Write the backward step of ``op`` from its table entry, and compile it.
+
+    For each input the table holds a constant, None (no gradient) or a rule.
+    The step's number path turns these into straight-line code: ``x.grad += g``
+    for a partial of 1, ``-= g`` for -1, ``+= g * c`` for another constant and
+    ``+= g * rule(...)`` for a rule, so no node pays for reading the table.
+    Arrays and ops that are not elementwise take ``_array_step``.  The source is
+    made only from the table's structure (never from user input); constants and
+    rules are passed in as names, not printed into it.
+    """
+    array_step = functools.partial(_array_step, op)
     if not op.elementwise:
-
-        def vjp_step(node: Value) -> None:
-            g = node.grad
-            inputs = node.inputs
-            datas = [x.data for x in inputs]
-            for x, rule in zip(inputs, op.partials, strict=True):
-                if rule is not None and callable(rule):
-                    x.grad = x.grad + _sum_to(rule(g, *datas, node.data), x.data)
-
-        return vjp_step
-
-    if op.arity == 1:
-        rule = _as_rule(op.partials[0])
-        if rule is None:
-            return lambda node: None
-
-        def unary_step(node: Value) -> None:
-            x = node.inputs[0]
-            x.grad += node.grad * rule(x.data, node.data)
-
-        return unary_step
-
-    left, right = (_as_rule(p) for p in op.partials)
-
-    def binary_step(node: Value) -> None:
-        x, y = node.inputs
-        g = node.grad
-        xd = x.data
-        yd = y.data
-        if type(g) is float:
-            if left is not None:
-                x.grad += g * left(xd, yd, node.data)
-            if right is not None:
-                y.grad += g * right(xd, yd, node.data)
-        else:  # arrays: undo broadcasting so each gradient has its input's shape
-            if left is not None:
-                x.grad = x.grad + _sum_to(g * left(xd, yd, node.data), xd)
-            if right is not None:
-                y.grad = y.grad + _sum_to(g * right(xd, yd, node.data), yd)
-
-    return binary_step
+        return array_step
+    names = ("x", "y")[: op.arity]
+    lines = [f"    {', '.join(names)}, = node.inputs", "    g = node.grad"]
+    lines += ["    if type(g) is not float:", "        return array_step(node)"]
+    namespace: dict[str, Any] = {"array_step": array_step}
+    call = f"({', '.join(f'{name}.data' for name in names)}, node.data)"
+    for i, (name, partial) in enumerate(zip(names, op.partials, strict=True)):
+        if partial is None:
+            continue
+        namespace[f"partial{i}"] = partial
+        if callable(partial):
+            lines.append(f"    {name}.grad += g * partial{i}{call}")
+        elif partial == 1.0:
+            lines.append(f"    {name}.grad += g")
+        elif partial == -1.0:
+            lines.append(f"    {name}.grad -= g")  # exactly g * -1.0 added
+        else:
+            lines.append(f"    {name}.grad += g * partial{i}")
+    source = "def step(node):\n" + "\n".join(lines) + "\n"
+    exec(compile(source, f"<backward step of {op.name}>", "exec"), namespace)
+    step: Callable[[Value], None] = namespace["step"]
+    step.__qualname__ = f"{op.name}_step"
+    return step
 
 
 for _op in ops.OPS.values():
