@@ -140,12 +140,17 @@ def matmul(x: Data, y: Data) -> Data:
 
 def outer(x: Data, y: Data) -> Data:
     if isinstance(x, np.ndarray) and isinstance(y, np.ndarray):
+        # np.outer would flatten a 2-D input, and its gradient would lose the shape.
+        if x.ndim != 1 or y.ndim != 1:
+            raise ValueError(f"outer needs 1-D arrays, got shapes {x.shape} and {y.shape}")
         return np.outer(x, y)
+    if type(x) is float or type(y) is float:
+        raise ValueError("outer needs 1-D arrays; use * to multiply by a number")
     return x.outer(y)
 
 
 def transpose(x: Data) -> Data:
-    return x.T
+    return x if type(x) is float else x.T  # a number is its own transpose
 
 
 def _data_of(x: Data) -> Data:
