@@ -7,7 +7,9 @@ node's step, compiled once per op from that op's local-derivative rules.
 from __future__ import annotations
 
 import functools
+import math
 import numbers
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeAlias
@@ -236,9 +238,16 @@ class Value:
                 node.grad = 0.0
             _backward_with_graph(self, order)
             return
-        below = self._nodes_below()
-        for node in below:
-            node.grad = 0.0
+        try:
+            below = self._order
+        except AttributeError:  # a node made without the constructor
+            below = None
+        if below is None:
+            below = _order_below_and_reset(self)
+            self._order = below
+        else:
+            for node in below:
+                node.grad = 0.0
         self.grad = 1.0
         node = self
         try:
@@ -281,6 +290,45 @@ class Value:
             below.pop()  # self, which comes last
             self._order = below
         return below
+
+
+def _order_below_and_reset(root: Value) -> list[Value]:
+    """topological_order(root) without root, every grad in it set to 0.
+
+    The same depth-first walk as graph.topological_order, node for node (a test
+    checks they agree), for backward() alone: the visited marks live in the
+    grad slots it is about to reset anyway, instead of in a dict, which makes
+    the walk about a quarter cheaper.  The marks are new objects at every call,
+    so marks left by an interrupted walk can never be mistaken for this one's.
+    """
+    opened, done = object(), object()
+    order: list[Value] = []
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        mark = node.grad
+        if mark is done:
+            continue  # a copy pushed before the node was expanded
+        if mark is opened:
+            node.grad = done  # all of its inputs are in order
+            order.append(node)
+            continue
+        inputs = node.inputs
+        if inputs:
+            node.grad = opened
+            stack.append(node)  # popped again, to be emitted, after its inputs
+            for child in inputs:
+                mark = child.grad
+                if mark is not done and mark is not opened:
+                    stack.append(child)
+        else:
+            node.grad = done
+            order.append(node)
+    order.pop()  # root, which comes last
+    root.grad = 0.0
+    for node in order:
+        node.grad = 0.0
+    return order
 
 
 class _Constant(Value):
@@ -506,41 +554,147 @@ def _array_step(op: ops.Op, node: Value) -> None:
         raise _numpy_error(exc) from None
 
 
+class _Symbol:
+    """A stand-in that records the formula a derivative rule computes.
+
+    Called on symbols for its inputs, a rule of the table returns its formula
+    as Python source over those names (``lambda x, y, out: -out / y`` gives
+    ``((-out) / yd)``).  The step compiler writes that source into the step, so
+    the float path does exactly the rule's operations, in the same order, with
+    no call.  The table's functions (exp, sigmoid, step, ...) dispatch to a
+    symbol's method of the same name and stay calls to those functions.  A rule
+    that does anything else (compares or branches on its input, uses an unknown
+    function) raises TypeError here, and the step then calls it as it is.
+    """
+
+    __slots__ = ("source",)
+    __array_ufunc__ = None  # numpy must not treat a symbol as a scalar
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    @staticmethod
+    def _of(x: object) -> str:
+        if isinstance(x, _Symbol):
+            return x.source
+        if type(x) in (float, int) and math.isfinite(x):  # type: ignore[arg-type]
+            return f"({x!r})"  # repr round-trips a float exactly
+        raise TypeError(f"cannot trace a rule that uses {type(x).__name__}")
+
+    def _binary(self, symbol: str, other: object, reflected: bool = False) -> _Symbol:
+        left, right = (
+            (self._of(other), self.source) if reflected else (self.source, self._of(other))
+        )
+        return _Symbol(f"({left} {symbol} {right})")
+
+    def __add__(self, o: object) -> _Symbol:
+        return self._binary("+", o)
+
+    def __radd__(self, o: object) -> _Symbol:
+        return self._binary("+", o, True)
+
+    def __sub__(self, o: object) -> _Symbol:
+        return self._binary("-", o)
+
+    def __rsub__(self, o: object) -> _Symbol:
+        return self._binary("-", o, True)
+
+    def __mul__(self, o: object) -> _Symbol:
+        return self._binary("*", o)
+
+    def __rmul__(self, o: object) -> _Symbol:
+        return self._binary("*", o, True)
+
+    def __truediv__(self, o: object) -> _Symbol:
+        return self._binary("/", o)
+
+    def __rtruediv__(self, o: object) -> _Symbol:
+        return self._binary("/", o, True)
+
+    def __pow__(self, o: object) -> _Symbol:
+        return self._binary("**", o)
+
+    def __rpow__(self, o: object) -> _Symbol:
+        return self._binary("**", o, True)
+
+    def __neg__(self) -> _Symbol:
+        return _Symbol(f"(-{self.source})")
+
+    def _refuse(self, *args: object) -> Any:
+        raise TypeError("a rule that inspects its input's value is called, not traced")
+
+    __bool__ = __float__ = __index__ = _refuse
+    __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = _refuse
+    __hash__ = None  # type: ignore[assignment]
+
+
+# The functions of the table a traced formula may call, by the name it uses.
+_TRACEABLE = ("exp", "log", "sigmoid", "tanh", "relu", "softplus", "step")
+
+
+def _traced_call(name: str) -> Callable[[_Symbol], _Symbol]:
+    def method(self: _Symbol) -> _Symbol:
+        return _Symbol(f"{name}({self.source})")
+
+    return method
+
+
+for _name in _TRACEABLE:
+    setattr(_Symbol, _name, _traced_call(_name))
+
+
+def _formula(rule: Callable[..., Any], names: list[str]) -> str | None:
+    """The source of ``rule`` applied to ``names``, or None if it cannot be traced."""
+    try:
+        result = rule(*(_Symbol(name) for name in names))
+        return _Symbol._of(result)
+    except (TypeError, AttributeError, ValueError, ArithmeticError):
+        return None
+
+
 def _compile_step(op: ops.Op) -> Callable[[Value], None]:
     """Write the backward step of ``op`` from its table entry, and compile it.
 
     For each input the table holds a constant, None (no gradient) or a rule.
     The step's number path turns these into straight-line code: ``x.grad += g``
     for a partial of 1, ``-= g`` for -1, ``+= g * c`` for another constant and
-    ``+= g * rule(...)`` for a rule, so no node pays for reading the table.
+    ``+= g * (formula)`` for a rule, its formula traced from the rule itself
+    (see ``_Symbol``; an untraceable rule is called instead).  No node pays for
+    reading the table, and no derivative is written anywhere but the table.
     Arrays and ops that are not elementwise take ``_array_step``.  The source is
-    made only from the table's structure (never from user input); constants and
-    rules are passed in as names, not printed into it.
+    made only from the table (never from user input).
     """
     array_step = functools.partial(_array_step, op)
     if not op.elementwise:
         return array_step
     names = ("x", "y")[: op.arity]
+    datas = [f"{name}d" for name in names] + ["out"]
     lines = [f"    {', '.join(names)}, = node.inputs", "    g = node.grad"]
     lines += ["    if type(g) is not float:", "        return array_step(node)"]
     namespace: dict[str, Any] = {"array_step": array_step}
-    call = f"({', '.join(f'{name}.data' for name in names)}, node.data)"
+    namespace.update({name: getattr(ops, name) for name in _TRACEABLE})
+    body: list[str] = []
     for i, (name, partial) in enumerate(zip(names, op.partials, strict=True)):
         if partial is None:
             continue
         namespace[f"partial{i}"] = partial
         if callable(partial):
-            lines.append(f"    {name}.grad += g * partial{i}{call}")
+            formula = _formula(partial, datas) or f"partial{i}({', '.join(datas)})"
+            body.append(f"    {name}.grad += g * {formula}")
         elif partial == 1.0:
-            lines.append(f"    {name}.grad += g")
+            body.append(f"    {name}.grad += g")
         elif partial == -1.0:
-            lines.append(f"    {name}.grad -= g")  # exactly g * -1.0 added
+            body.append(f"    {name}.grad -= g")  # exactly g * -1.0 added
         else:
-            lines.append(f"    {name}.grad += g * partial{i}")
-    source = "def step(node):\n" + "\n".join(lines) + "\n"
+            body.append(f"    {name}.grad += g * partial{i}")
+    used = [d for d in datas if any(re.search(rf"\b{d}\b", line) for line in body)]
+    loads = [f"    {d} = {'node' if d == 'out' else d[0]}.data" for d in used]
+    # Named so as not to shadow the table's step() a formula may call.
+    source = "def backward_step(node):\n" + "\n".join(lines + loads + body) + "\n"
     exec(compile(source, f"<backward step of {op.name}>", "exec"), namespace)
-    step: Callable[[Value], None] = namespace["step"]
+    step: Callable[[Value], None] = namespace["backward_step"]
     step.__qualname__ = f"{op.name}_step"
+    step.__doc__ = source  # what runs, for a curious reader: print(ops.MUL.step.__doc__)
     return step
 
 
