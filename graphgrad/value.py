@@ -547,9 +547,22 @@ def _array_step(op: ops.Op, node: Value) -> None:
                     contribution = g
                 else:
                     contribution = g * partial
-                # A new array each time (never +=): a contribution may be a view
-                # of another node's gradient.
-                x.grad = x.grad + _sum_to(contribution, x.data)
+                contribution = _sum_to(contribution, x.data)
+                grad = x.grad
+                if (
+                    type(grad) is float
+                    and grad == 0.0
+                    and type(contribution) is np.ndarray
+                    and contribution.base is None
+                    and contribution is not g
+                    and all(contribution is not d for d in datas)
+                ):
+                    # The first contribution, an array no one else holds: keep it
+                    # rather than copy it (0.0 + array would be one more pass).
+                    x.grad = contribution
+                else:
+                    # A new array (never +=): the old one may be shared.
+                    x.grad = grad + contribution
     except FloatingPointError as exc:
         raise _numpy_error(exc) from None
 
