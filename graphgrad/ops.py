@@ -159,23 +159,20 @@ def transpose(x: Data) -> Data:
     return x if type(x) is float else x.T  # a number is its own transpose
 
 
-def _data_of(x: Data) -> Data:
-    """The number or array behind x: x itself, or a Value's (or stand-in's) data.
-
-    An ndarray is returned as is: it has a ``data`` attribute too, but that is
-    its raw memory buffer, not its numbers.
-    """
-    return x if isinstance(x, np.ndarray) else getattr(x, "data", x)
+def payload(x: Data) -> Data:
+    """The number or array a rule's argument holds (a Value's data, else itself)."""
+    # Not getattr(x, "data", x): numpy arrays have a .data attribute of their own.
+    return x if isinstance(x, (float, np.ndarray)) else getattr(x, "data", x)
 
 
 def ones_like(x: Data) -> Data:
     """1 in the shape of x's data: a float for a scalar, an array otherwise."""
-    d = _data_of(x)
+    d = payload(x)
     return np.ones_like(d) if isinstance(d, np.ndarray) else 1.0
 
 
 def size(x: Data) -> int:
-    d = _data_of(x)
+    d = payload(x)
     return int(d.size) if isinstance(d, np.ndarray) else 1
 
 
@@ -185,9 +182,7 @@ def size(x: Data) -> int:
 
 
 def _ndims(x: Data, y: Data) -> tuple[int, int]:
-    xd: Any = _data_of(x)
-    yd: Any = _data_of(y)
-    return int(np.ndim(xd)), int(np.ndim(yd))
+    return int(np.ndim(payload(x))), int(np.ndim(payload(y)))
 
 
 def _matmul_vjp_left(g: Data, x: Data, y: Data, out: Data) -> Data:

@@ -788,12 +788,12 @@ def _for(label: str | None) -> str:
 
 def describe(v: Value) -> str:
     """How an error message names a node: its label, else its op and data."""
-    if v.label is not None:
-        what = _clip(repr(v.label))
-    else:
-        what = "a leaf" if v._op is None else f"the {v.op} node"
     data = f"shape {v.shape}" if type(v.data) is not float else f"data={v.data!r}"
-    return f"{what} ({data})"
+    if v.label is not None:
+        return f"{_clip(repr(v.label))} ({data})"
+    if v._op is not None:
+        return f"the {v.op} node ({data})"
+    return f"the number {v.data!r}" if type(v.data) is float else f"an array of {data}"
 
 
 def _op_error(op: ops.Op, inputs: tuple[Value, ...], exc: BaseException) -> BaseException:
