@@ -80,7 +80,10 @@ class Sizes:
     w4_rounds: int
 
 
-FULL = Sizes(2000, 21, 200, 20, 11, (1_000, 10_000, 100_000, 1_000_000), 3, 10_000, 64, 100, 7)
+# W3 adds N = 2e6 to the issue's 1e3..1e6: time per op must have stopped growing.
+FULL = Sizes(
+    2000, 21, 200, 20, 11, (1_000, 10_000, 100_000, 1_000_000, 2_000_000), 3, 10_000, 64, 100, 7
+)
 QUICK = Sizes(100, 3, 20, 5, 2, (1_000, 10_000), 1, 500, 8, 5, 2)
 
 
@@ -387,12 +390,28 @@ def main(argv: list[str] | None = None) -> int:
             f"{sys.getrecursionlimit():,}); at N = {short:,}: micrograd {mt / short * 1e6:.2f} "
             f"µs/op, graphgrad {gt / short * 1e6:.2f} µs/op ({gt / mt:.2f}×)"
         )
+    previous = None
     for n in sizes.w3_lengths:
+        growth = (
+            ""
+            if previous is None
+            else (
+                f"; time ×{per_op[n] * n / (per_op[previous] * previous):.1f} for N ×{n // previous}"
+            )
+        )
         rows.append(
             (f"W3 chain N = {n:,}, per op", f"{per_op[n] * 1e6:.2f} µs",
              "RecursionError" if micro and n > limit else ("" if not micro else "runs"), "",
-             "", f"per-op time / N={first:,}'s: {per_op[n] / per_op[first]:.2f}")
+             "", f"per-op time / N={first:,}'s: {per_op[n] / per_op[first]:.2f}{growth}")
         )  # fmt: skip
+        previous = n
+    last, before_last = sizes.w3_lengths[-1], sizes.w3_lengths[-2]
+    drift = per_op[last] / per_op[before_last]
+    # Linear: the cost per op has stopped growing between the two longest chains.
+    notes.append(
+        f"W3 linear to {last:,}: {'met' if drift <= 1.15 else 'missed'} (per-op time at "
+        f"N = {last:,} is {drift:.2f}× that at N = {before_last:,}; 1.15× allowed for noise)"
+    )
     if micro_note:
         notes.append("W3 micrograd: " + micro_note)
     chain_mem = {}
