@@ -324,7 +324,19 @@ def main(argv: list[str] | None = None) -> int:
         help="threads for numpy's BLAS (both numpy and graphgrad use it); on a busy "
         "machine 1 keeps the matrix products from waiting for each other",
     )
+    parser.add_argument(
+        "--only",
+        default="W1,W2,W3,W4",
+        metavar="LIST",
+        help="the workloads to run, e.g. W1,W4 (default: all)",
+    )
     args = parser.parse_args(argv)
+    workloads = {w.strip().upper() for w in args.only.split(",")}
+    unknown = workloads - {"W1", "W2", "W3", "W4"}
+    if unknown:
+        parser.error(
+            f"unknown workload(s) {', '.join(sorted(unknown))}: choose from W1, W2, W3, W4"
+        )
     sizes = QUICK if args.quick else FULL
     micro = MicroValue is not None
     print("graphgrad benchmark" + (" (quick: sizes too small to judge)" if args.quick else ""))
@@ -333,129 +345,133 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[tuple[str, str, str, str, str, str]] = []
     notes: list[str] = []
 
-    # W1
-    runs = {"graphgrad": lambda: w1(Value, sizes.w1_reps)}
-    if micro:
-        runs["micrograd"] = lambda: w1(MicroValue, sizes.w1_reps)
-    t = median_of(sizes.w1_rounds, runs)
-    g1 = t["graphgrad"] / sizes.w1_reps
-    m1 = t["micrograd"] / sizes.w1_reps if micro else None
-    rows.append(
-        ("W1 J = 3(a + b·c), per repetition", f"{g1 * 1e6:.2f} µs", _us(m1), "",
-         ratio(g1, m1), f"≤ 0.5× micrograd: {verdict(g1 / m1 if m1 else None, 0.5)}")
-    )  # fmt: skip
-
-    # W2
-    data = w2_data(sizes.w2_m, sizes.w2_nx)
-    runs = {"graphgrad": lambda: w2_build(Value, graphgrad_softplus, data).backward()}
-    if micro:
-        runs["micrograd"] = lambda: w2_build(MicroValue, micro_softplus, data).backward()
-    t = median_of(sizes.w2_rounds, runs)
-    g_nodes = graphgrad_nodes(w2_build(Value, graphgrad_softplus, data))
-    g2, m2 = t["graphgrad"], t.get("micrograd")
-    g_mem = w2_memory(Value, graphgrad_softplus, data) / g_nodes
-    m_nodes = micro_nodes(w2_build(MicroValue, micro_softplus, data)) if micro else None
-    m_mem = w2_memory(MicroValue, micro_softplus, data) / m_nodes if m_nodes else None
-    rows.append(
-        (f"W2 scalar LR cost m={sizes.w2_m}, nx={sizes.w2_nx}, build + backward",
-         f"{g2 * 1e3:.2f} ms", _ms(m2), "", ratio(g2, m2),
-         f"≤ 0.5× micrograd: {verdict(g2 / m2 if m2 else None, 0.5)}")
-    )  # fmt: skip
-    rows.append(
-        ("W2 time per node", f"{g2 / g_nodes * 1e6:.3f} µs",
-         _us(m2 / m_nodes if m2 and m_nodes else None), "",
-         ratio(g2 / g_nodes, m2 / m_nodes if m2 and m_nodes else None),
-         f"nodes: graphgrad {g_nodes}, micrograd {m_nodes or 'n/a'}")
-    )  # fmt: skip
-    rows.append(
-        ("W2 memory per node (after backward)", f"{g_mem:.0f} B", _bytes(m_mem), "",
-         ratio(g_mem, m_mem), f"≤ 0.5× micrograd: {verdict(g_mem / m_mem if m_mem else None, 0.5)}")
-    )  # fmt: skip
-
-    # W3
-    per_op: dict[int, float] = {}
-    for n in sizes.w3_lengths:
-        t = median_of(sizes.w3_rounds, {"graphgrad": lambda n=n: w3(Value, n)})
-        per_op[n] = t["graphgrad"] / n
-    first = sizes.w3_lengths[0]
-    micro_note = ""
-    if micro:
-        limit = micrograd_chain_limit()
-        # A little below the limit: the timing harness itself takes a few frames.
-        short = max(1, limit - 50)
-        mt = median_of(sizes.w3_rounds, {"micrograd": lambda: w3(MicroValue, short)})["micrograd"]
-        gt = median_of(sizes.w3_rounds, {"graphgrad": lambda: w3(Value, short)})["graphgrad"]
-        micro_note = (
-            f"RecursionError beyond a chain of {limit:,} ops (Python's recursion limit is "
-            f"{sys.getrecursionlimit():,}); at N = {short:,}: micrograd {mt / short * 1e6:.2f} "
-            f"µs/op, graphgrad {gt / short * 1e6:.2f} µs/op ({gt / mt:.2f}×)"
-        )
-    previous = None
-    for n in sizes.w3_lengths:
-        growth = (
-            ""
-            if previous is None
-            else (
-                f"; time ×{per_op[n] * n / (per_op[previous] * previous):.1f} for N ×{n // previous}"
-            )
-        )
+    if "W1" in workloads:
+        # W1
+        runs = {"graphgrad": lambda: w1(Value, sizes.w1_reps)}
+        if micro:
+            runs["micrograd"] = lambda: w1(MicroValue, sizes.w1_reps)
+        t = median_of(sizes.w1_rounds, runs)
+        g1 = t["graphgrad"] / sizes.w1_reps
+        m1 = t["micrograd"] / sizes.w1_reps if micro else None
         rows.append(
-            (f"W3 chain N = {n:,}, per op", f"{per_op[n] * 1e6:.2f} µs",
-             "RecursionError" if micro and n > limit else ("" if not micro else "runs"), "",
-             "", f"per-op time / N={first:,}'s: {per_op[n] / per_op[first]:.2f}{growth}")
+            ("W1 J = 3(a + b·c), per repetition", f"{g1 * 1e6:.2f} µs", _us(m1), "",
+             ratio(g1, m1), f"≤ 0.5× micrograd: {verdict(g1 / m1 if m1 else None, 0.5)}")
         )  # fmt: skip
-        previous = n
-    last, before_last = sizes.w3_lengths[-1], sizes.w3_lengths[-2]
-    drift = per_op[last] / per_op[before_last]
-    # Linear: the cost per op has stopped growing between the two longest chains.
-    notes.append(
-        f"W3 linear to {last:,}: {'met' if drift <= 1.15 else 'missed'} (per-op time at "
-        f"N = {last:,} is {drift:.2f}× that at N = {before_last:,}; 1.15× allowed for noise)"
-    )
-    if micro_note:
-        notes.append("W3 micrograd: " + micro_note)
-    chain_mem = {}
-    for n in sizes.w3_lengths[-2:]:
-        gc.collect()
-        tracemalloc.start()
-        x, c = Value(0.5), Value(1.0)
-        v = x
-        for _ in range(n):
-            v = v * c
-        v.backward()
-        chain_mem[n] = tracemalloc.get_traced_memory()[1] / n
-        tracemalloc.stop()
-        del v, x, c
-    notes.append(
-        "W3 peak memory per op (build + backward): "
-        + ", ".join(f"N = {n:,}: {b:.0f} B" for n, b in chain_mem.items())
-    )
 
-    # W4
-    X, y = w4_data(sizes.w4_m, sizes.w4_nx)
-    w_np, b_np, J_np = w4_numpy(X, y, sizes.w4_steps)
-    w_gg, b_gg, J_gg = w4_graphgrad(X, y, sizes.w4_steps)
-    gap = max(float(np.max(np.abs(w_np - w_gg))), abs(b_np - b_gg), abs(J_np - J_gg))
-    t = median_of(
-        sizes.w4_rounds,
-        {
-            "graphgrad": lambda: w4_graphgrad(X, y, sizes.w4_steps),
-            "numpy": lambda: w4_numpy(X, y, sizes.w4_steps),
-            "numpy without J": lambda: w4_numpy(X, y, sizes.w4_steps, cost=False),
-        },
-    )
-    steps = sizes.w4_steps
-    g4, n4, lean4 = (t[k] / steps for k in ("graphgrad", "numpy", "numpy without J"))
-    rows.append(
-        (f"W4 vectorized LR m={sizes.w4_m:,}, nx={sizes.w4_nx}, per step",
-         f"{g4 * 1e3:.3f} ms", "", f"{n4 * 1e3:.3f} ms", ratio(g4, n4),
-         f"≤ 1.5× numpy: {verdict(g4 / n4, 1.5)}")
-    )  # fmt: skip
-    notes.append(
-        f"W4: both compute J, dw and db each step; a numpy step that skips J takes "
-        f"{lean4 * 1e3:.3f} ms (graphgrad {g4 / lean4:.2f}× that). After {steps} steps "
-        f"w, b and J differ by {gap:.1e} between graphgrad and numpy"
-    )
+    if "W2" in workloads:
+        # W2
+        data = w2_data(sizes.w2_m, sizes.w2_nx)
+        runs = {"graphgrad": lambda: w2_build(Value, graphgrad_softplus, data).backward()}
+        if micro:
+            runs["micrograd"] = lambda: w2_build(MicroValue, micro_softplus, data).backward()
+        t = median_of(sizes.w2_rounds, runs)
+        g_nodes = graphgrad_nodes(w2_build(Value, graphgrad_softplus, data))
+        g2, m2 = t["graphgrad"], t.get("micrograd")
+        g_mem = w2_memory(Value, graphgrad_softplus, data) / g_nodes
+        m_nodes = micro_nodes(w2_build(MicroValue, micro_softplus, data)) if micro else None
+        m_mem = w2_memory(MicroValue, micro_softplus, data) / m_nodes if m_nodes else None
+        rows.append(
+            (f"W2 scalar LR cost m={sizes.w2_m}, nx={sizes.w2_nx}, build + backward",
+             f"{g2 * 1e3:.2f} ms", _ms(m2), "", ratio(g2, m2),
+             f"≤ 0.5× micrograd: {verdict(g2 / m2 if m2 else None, 0.5)}")
+        )  # fmt: skip
+        rows.append(
+            ("W2 time per node", f"{g2 / g_nodes * 1e6:.3f} µs",
+             _us(m2 / m_nodes if m2 and m_nodes else None), "",
+             ratio(g2 / g_nodes, m2 / m_nodes if m2 and m_nodes else None),
+             f"nodes: graphgrad {g_nodes}, micrograd {m_nodes or 'n/a'}")
+        )  # fmt: skip
+        rows.append(
+            ("W2 memory per node (after backward)", f"{g_mem:.0f} B", _bytes(m_mem), "",
+             ratio(g_mem, m_mem),
+             f"≤ 0.5× micrograd: {verdict(g_mem / m_mem if m_mem else None, 0.5)}")
+        )  # fmt: skip
+
+    if "W3" in workloads:
+        # W3
+        per_op: dict[int, float] = {}
+        for n in sizes.w3_lengths:
+            t = median_of(sizes.w3_rounds, {"graphgrad": lambda n=n: w3(Value, n)})
+            per_op[n] = t["graphgrad"] / n
+        first = sizes.w3_lengths[0]
+        micro_note = ""
+        if micro:
+            limit = micrograd_chain_limit()
+            # A little below the limit: the timing harness itself takes a few frames.
+            short = max(1, limit - 50)
+            mt = median_of(sizes.w3_rounds, {"micrograd": lambda: w3(MicroValue, short)})[
+                "micrograd"
+            ]
+            gt = median_of(sizes.w3_rounds, {"graphgrad": lambda: w3(Value, short)})["graphgrad"]
+            micro_note = (
+                f"RecursionError beyond a chain of {limit:,} ops (Python's recursion limit is "
+                f"{sys.getrecursionlimit():,}); at N = {short:,}: micrograd {mt / short * 1e6:.2f} "
+                f"µs/op, graphgrad {gt / short * 1e6:.2f} µs/op ({gt / mt:.2f}×)"
+            )
+        previous = None
+        for n in sizes.w3_lengths:
+            growth = ""
+            if previous is not None:
+                factor = per_op[n] * n / (per_op[previous] * previous)
+                growth = f"; time ×{factor:.1f} for N ×{n // previous}"
+            rows.append(
+                (f"W3 chain N = {n:,}, per op", f"{per_op[n] * 1e6:.2f} µs",
+                 "RecursionError" if micro and n > limit else ("" if not micro else "runs"), "",
+                 "", f"per-op time / N={first:,}'s: {per_op[n] / per_op[first]:.2f}{growth}")
+            )  # fmt: skip
+            previous = n
+        last, before_last = sizes.w3_lengths[-1], sizes.w3_lengths[-2]
+        drift = per_op[last] / per_op[before_last]
+        # Linear: the cost per op has stopped growing between the two longest chains.
+        notes.append(
+            f"W3 linear to {last:,}: {'met' if drift <= 1.15 else 'missed'} (per-op time at "
+            f"N = {last:,} is {drift:.2f}× that at N = {before_last:,}; 1.15× allowed for noise)"
+        )
+        if micro_note:
+            notes.append("W3 micrograd: " + micro_note)
+        chain_mem = {}
+        for n in sizes.w3_lengths[-2:]:
+            gc.collect()
+            tracemalloc.start()
+            x, c = Value(0.5), Value(1.0)
+            v = x
+            for _ in range(n):
+                v = v * c
+            v.backward()
+            chain_mem[n] = tracemalloc.get_traced_memory()[1] / n
+            tracemalloc.stop()
+            del v, x, c
+        notes.append(
+            "W3 peak memory per op (build + backward): "
+            + ", ".join(f"N = {n:,}: {b:.0f} B" for n, b in chain_mem.items())
+        )
+
+    if "W4" in workloads:
+        # W4
+        X, y = w4_data(sizes.w4_m, sizes.w4_nx)
+        w_np, b_np, J_np = w4_numpy(X, y, sizes.w4_steps)
+        w_gg, b_gg, J_gg = w4_graphgrad(X, y, sizes.w4_steps)
+        gap = max(float(np.max(np.abs(w_np - w_gg))), abs(b_np - b_gg), abs(J_np - J_gg))
+        t = median_of(
+            sizes.w4_rounds,
+            {
+                "graphgrad": lambda: w4_graphgrad(X, y, sizes.w4_steps),
+                "numpy": lambda: w4_numpy(X, y, sizes.w4_steps),
+                "numpy without J": lambda: w4_numpy(X, y, sizes.w4_steps, cost=False),
+            },
+        )
+        steps = sizes.w4_steps
+        g4, n4, lean4 = (t[k] / steps for k in ("graphgrad", "numpy", "numpy without J"))
+        rows.append(
+            (f"W4 vectorized LR m={sizes.w4_m:,}, nx={sizes.w4_nx}, per step",
+             f"{g4 * 1e3:.3f} ms", "", f"{n4 * 1e3:.3f} ms", ratio(g4, n4),
+             f"≤ 1.5× numpy: {verdict(g4 / n4, 1.5)}")
+        )  # fmt: skip
+        notes.append(
+            f"W4: both compute J, dw and db each step; a numpy step that skips J takes "
+            f"{lean4 * 1e3:.3f} ms (graphgrad {g4 / lean4:.2f}× that). After {steps} steps "
+            f"w, b and J differ by {gap:.1e} between graphgrad and numpy"
+        )
 
     header = ("workload", "graphgrad", "micrograd", "numpy", "ratio", "target / note")
     print()

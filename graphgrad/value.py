@@ -26,6 +26,15 @@ Data = float | Array
 Operand: TypeAlias = "Value | float | int | Array"
 
 _recording = True  # False inside no_grad(): ops then record no graph
+# Set once the first array Value is made.  Until then backward() is sure to
+# meet only numbers and skips numpy's error-state set-up (a real share of a
+# small graph's backward); after it, one set-up serves every array step.
+_arrays_in_use = False
+# True while backward() holds numpy's raising error state for its array steps.
+_errstate_active = False
+# numpy raises instead of warning on overflow, division by zero and NaN, so an
+# array computation fails like a float one; underflow to 0 is fine.
+_RAISE = {"over": "raise", "divide": "raise", "invalid": "raise", "under": "ignore"}
 
 
 @contextmanager
@@ -249,6 +258,20 @@ class Value:
             for node in below:
                 node.grad = 0.0
         self.grad = 1.0
+        if _arrays_in_use:
+            global _errstate_active
+            previous = _errstate_active
+            _errstate_active = True
+            try:
+                with np.errstate(**_RAISE):  # type: ignore[arg-type]
+                    self._run_steps(below)
+            finally:
+                _errstate_active = previous
+        else:
+            self._run_steps(below)
+
+    def _run_steps(self, below: list[Value]) -> None:
+        """The backward steps, root first, then the nodes below in reverse order."""
         node = self
         try:
             op = self._op
@@ -265,6 +288,8 @@ class Value:
                     if (g - g != 0.0) if type(g) is float else not _finite(g):
                         raise OverflowError("the gradient is not a finite number")
         except (ArithmeticError, ValueError) as exc:
+            if isinstance(exc, FloatingPointError):
+                exc = _numpy_error(exc)
             raise _backward_error(node, exc) from None
 
     def zero_grad(self) -> None:
@@ -422,10 +447,15 @@ def _apply2(op: ops.Op, x: Value, y: Value) -> Value:
 
 def _array_forward(op: ops.Op, *datas: Data) -> Data:
     try:
-        with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
+        with np.errstate(**_RAISE):  # type: ignore[arg-type]
             data: Data = op.forward(*datas)
     except FloatingPointError as exc:
         raise _numpy_error(exc) from None
+    if op.elementwise and type(data) is np.ndarray:
+        # Finite inputs, and numpy raised on overflow, division by zero and NaN:
+        # an elementwise result is finite, no second pass over it is needed.
+        # (Not so for matmul and reductions: BLAS need not report overflow.)
+        return data
     if not isinstance(data, np.ndarray):
         if data - data != 0.0:
             raise _not_finite(data)
@@ -492,6 +522,8 @@ def as_data(x: object, label: str | None = None) -> Data:
             return as_data(float(data), label)
         if not np.isfinite(data).all():
             raise ValueError(f"Value{_for(label)}: the array holds NaN or infinity")
+        global _arrays_in_use
+        _arrays_in_use = True
         return data
     f = float(x)
     if f - f != 0.0:
@@ -528,43 +560,54 @@ def _array_step(op: ops.Op, node: Value) -> None:
     computation would raise.  Constant leaves (requires_grad=False) are skipped,
     which is what makes a big data matrix X cost nothing here.
     """
+    if not _errstate_active:  # called outside backward(): set numpy's error state here
+        try:
+            with np.errstate(**_RAISE):  # type: ignore[arg-type]
+                _array_step_raising(op, node)
+        except FloatingPointError as exc:
+            raise _numpy_error(exc) from None
+    else:
+        _array_step_raising(op, node)
+
+
+def _array_step_raising(op: ops.Op, node: Value) -> None:
     g = node.grad
     inputs = node.inputs
     datas = [x.data for x in inputs]
     out = node.data
     elementwise = op.elementwise
-    try:
-        with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
-            for x, partial in zip(inputs, op.partials, strict=True):
-                if partial is None or type(x) is _Constant:
-                    continue
-                if not elementwise:
-                    assert callable(partial)
-                    contribution = partial(g, *datas, out)
-                elif callable(partial):
-                    contribution = g * partial(*datas, out)
-                elif partial == 1.0:
-                    contribution = g
-                else:
-                    contribution = g * partial
-                contribution = _sum_to(contribution, x.data)
-                grad = x.grad
-                if (
-                    type(grad) is float
-                    and grad == 0.0
-                    and type(contribution) is np.ndarray
-                    and contribution.base is None
-                    and contribution is not g
-                    and all(contribution is not d for d in datas)
-                ):
-                    # The first contribution, an array no one else holds: keep it
-                    # rather than copy it (0.0 + array would be one more pass).
-                    x.grad = contribution
-                else:
-                    # A new array (never +=): the old one may be shared.
-                    x.grad = grad + contribution
-    except FloatingPointError as exc:
-        raise _numpy_error(exc) from None
+    for x, partial in zip(inputs, op.partials, strict=True):
+        if partial is None or type(x) is _Constant:
+            continue
+        if not elementwise:
+            assert callable(partial)
+            contribution = partial(g, *datas, out)
+            # A rule may return a view of g or an input's own data: not ours to keep.
+            fresh = (
+                type(contribution) is np.ndarray
+                and contribution.base is None
+                and contribution is not g
+                and all(contribution is not d for d in datas)
+            )
+        elif callable(partial):
+            contribution = g * partial(*datas, out)
+            fresh = True
+        elif partial == 1.0:
+            contribution = g
+            fresh = False
+        else:
+            contribution = g * partial
+            fresh = True
+        summed = _sum_to(contribution, x.data)
+        fresh = fresh or summed is not contribution
+        grad = x.grad
+        if fresh and type(grad) is float and grad == 0.0 and type(summed) is np.ndarray:
+            # The first contribution, an array no one else holds: keep it rather
+            # than copy it (0.0 + array would be one more pass).
+            x.grad = summed
+        else:
+            # A new array (never +=): the old one may be shared.
+            x.grad = grad + summed
 
 
 class _Symbol:

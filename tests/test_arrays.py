@@ -427,3 +427,12 @@ def test_arrays_are_copied_so_later_edits_change_nothing() -> None:
     v = Value(data)
     data[0] = 100.0
     assert v.data[0] == 1.0
+
+
+def test_an_array_step_run_on_its_own_raises_like_backward() -> None:
+    # Outside backward() the step sets numpy's error state itself.
+    x = Value(np.array([1e-300, 1.0]), label="x")
+    node = x.log()
+    node.grad = np.array([1e300, 1.0])
+    with pytest.raises(OverflowError, match="too large"):
+        node._op.step(node)  # type: ignore[union-attr]
