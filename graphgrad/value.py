@@ -26,12 +26,12 @@ Data = float | Array
 Operand: TypeAlias = "Value | float | int | Array"
 
 _recording = True  # False inside no_grad(): ops then record no graph
-# Set once the first array Value is made.  Until then backward() is sure to
-# meet only numbers and skips numpy's error-state set-up (a real share of a
-# small graph's backward); after it, one set-up serves every array step.
-_arrays_in_use = False
-# True while backward() holds numpy's raising error state for its array steps.
-_errstate_active = False
+# While backward() runs: True.  Its first array step (if any) sets numpy's
+# raising error state and leaves it in _backward_errstate for backward() to
+# undo at the end, so a graph of numbers never pays for numpy's set-up (a real
+# share of a small graph's backward) and a graph of arrays pays once, not per node.
+_in_backward = False
+_backward_errstate: Any = None
 # numpy raises instead of warning on overflow, division by zero and NaN, so an
 # array computation fails like a float one; underflow to 0 is fine.
 _RAISE = {"over": "raise", "divide": "raise", "invalid": "raise", "under": "ignore"}
@@ -258,17 +258,16 @@ class Value:
             for node in below:
                 node.grad = 0.0
         self.grad = 1.0
-        if _arrays_in_use:
-            global _errstate_active
-            previous = _errstate_active
-            _errstate_active = True
-            try:
-                with np.errstate(**_RAISE):  # type: ignore[arg-type]
-                    self._run_steps(below)
-            finally:
-                _errstate_active = previous
-        else:
+        global _in_backward, _backward_errstate
+        nested = _in_backward
+        _in_backward = True
+        try:
             self._run_steps(below)
+        finally:
+            _in_backward = nested
+            if _backward_errstate is not None and not nested:
+                state, _backward_errstate = _backward_errstate, None
+                state.__exit__(None, None, None)
 
     def _run_steps(self, below: list[Value]) -> None:
         """The backward steps, root first, then the nodes below in reverse order."""
@@ -522,8 +521,6 @@ def as_data(x: object, label: str | None = None) -> Data:
             return as_data(float(data), label)
         if not np.isfinite(data).all():
             raise ValueError(f"Value{_for(label)}: the array holds NaN or infinity")
-        global _arrays_in_use
-        _arrays_in_use = True
         return data
     f = float(x)
     if f - f != 0.0:
@@ -560,14 +557,21 @@ def _array_step(op: ops.Op, node: Value) -> None:
     computation would raise.  Constant leaves (requires_grad=False) are skipped,
     which is what makes a big data matrix X cost nothing here.
     """
-    if not _errstate_active:  # called outside backward(): set numpy's error state here
-        try:
-            with np.errstate(**_RAISE):  # type: ignore[arg-type]
-                _array_step_raising(op, node)
-        except FloatingPointError as exc:
-            raise _numpy_error(exc) from None
-    else:
-        _array_step_raising(op, node)
+    global _backward_errstate
+    if _backward_errstate is None:
+        if not _in_backward:  # run on its own: set numpy's error state just for this step
+            try:
+                with np.errstate(**_RAISE):  # type: ignore[arg-type]
+                    _array_step_raising(op, node)
+            except FloatingPointError as exc:
+                raise _numpy_error(exc) from None
+            return
+        # The first array step of this backward(): set the error state for the
+        # rest of it; backward() undoes it when it ends.
+        state = np.errstate(**_RAISE)  # type: ignore[arg-type]
+        state.__enter__()
+        _backward_errstate = state
+    _array_step_raising(op, node)
 
 
 def _array_step_raising(op: ops.Op, node: Value) -> None:

@@ -436,3 +436,16 @@ def test_an_array_step_run_on_its_own_raises_like_backward() -> None:
     node.grad = np.array([1e300, 1.0])
     with pytest.raises(OverflowError, match="too large"):
         node._op.step(node)  # type: ignore[union-attr]
+
+
+def test_backward_leaves_numpys_error_state_as_it_was() -> None:
+    before = np.geterr()
+    x = Value(np.array([0.0, 1.0]))
+    (x * 2.0).sum().backward()
+    assert np.geterr() == before
+    with pytest.raises(ZeroDivisionError):
+        (x**0.5).sum().backward()
+    assert np.geterr() == before
+    a = Value(2.0)
+    (a * a).backward()  # numbers only: numpy's state is not touched at all
+    assert np.geterr() == before and a.grad == 4.0
