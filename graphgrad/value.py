@@ -7,6 +7,7 @@ node's step, compiled once per op from that op's local-derivative rules.
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import numbers
 import re
@@ -261,16 +262,6 @@ class Value:
         global _in_backward, _backward_errstate
         nested = _in_backward
         _in_backward = True
-        try:
-            self._run_steps(below)
-        finally:
-            _in_backward = nested
-            if _backward_errstate is not None and not nested:
-                state, _backward_errstate = _backward_errstate, None
-                state.__exit__(None, None, None)
-
-    def _run_steps(self, below: list[Value]) -> None:
-        """The backward steps, root first, then the nodes below in reverse order."""
         node = self
         try:
             op = self._op
@@ -290,6 +281,11 @@ class Value:
             if isinstance(exc, FloatingPointError):
                 exc = _numpy_error(exc)
             raise _backward_error(node, exc) from None
+        finally:
+            _in_backward = nested
+            if _backward_errstate is not None and not nested:
+                state, _backward_errstate = _backward_errstate, None
+                state.__exit__(None, None, None)
 
     def zero_grad(self) -> None:
         """Set the gradient of this node and of every node it depends on to 0."""
@@ -703,13 +699,36 @@ for _name in _TRACEABLE:
     setattr(_Symbol, _name, _traced_call(_name))
 
 
-def _formula(rule: Callable[..., Any], names: list[str]) -> str | None:
-    """The source of ``rule`` applied to ``names``, or None if it cannot be traced."""
+# Inputs on which a traced formula must agree with its rule, to the last bit.
+_SAMPLES = (-2.5, -1.0, -0.5, 0.0, 0.5, 1.0, 3.0)
+
+
+def _formula(rule: Callable[..., Any], names: list[str], namespace: dict[str, Any]) -> str | None:
+    """The source of ``rule`` applied to ``names``, or None if it cannot be traced.
+
+    A trace sees only the operations a rule does on symbols, so it is checked:
+    on every combination of sample numbers the formula must give exactly what
+    the rule gives (the same float, or the same exception), or it is not used.
+    That catches a rule whose float path differs from what it does on symbols
+    (for instance a check made only on numbers).
+    """
     try:
-        result = rule(*(_Symbol(name) for name in names))
-        return _Symbol._of(result)
+        source = _Symbol._of(rule(*(_Symbol(name) for name in names)))
     except (TypeError, AttributeError, ValueError, ArithmeticError):
         return None
+    formula = eval(f"lambda {', '.join(names)}: {source}", dict(namespace))
+    for sample in itertools.product(_SAMPLES, repeat=len(names)):
+        if _outcome(rule, sample) != _outcome(formula, sample):
+            return None
+    return source
+
+
+def _outcome(f: Callable[..., Any], args: tuple[float, ...]) -> tuple[str, str]:
+    try:
+        result = f(*args)
+    except Exception as exc:  # the kind of failure is what must match
+        return ("raises", type(exc).__name__)
+    return (type(result).__name__, repr(result))  # repr tells -0.0 and NaN apart
 
 
 def _compile_step(op: ops.Op) -> Callable[[Value], None]:
@@ -739,7 +758,7 @@ def _compile_step(op: ops.Op) -> Callable[[Value], None]:
             continue
         namespace[f"partial{i}"] = partial
         if callable(partial):
-            formula = _formula(partial, datas) or f"partial{i}({', '.join(datas)})"
+            formula = _formula(partial, datas, namespace) or f"partial{i}({', '.join(datas)})"
             body.append(f"    {name}.grad += g * {formula}")
         elif partial == 1.0:
             body.append(f"    {name}.grad += g")
