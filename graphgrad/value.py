@@ -132,45 +132,45 @@ class Value:
 
     def __add__(self, other: Operand) -> Value:
         o = other if isinstance(other, Value) else _lift(other)
-        return NotImplemented if o is None else _apply2(ops.ADD, self, o)
+        return NotImplemented if o is None else _add(self, o)
 
     def __radd__(self, other: Operand) -> Value:
         o = other if isinstance(other, Value) else _lift(other)
-        return NotImplemented if o is None else _apply2(ops.ADD, o, self)
+        return NotImplemented if o is None else _add(o, self)
 
     def __sub__(self, other: Operand) -> Value:
         o = other if isinstance(other, Value) else _lift(other)
-        return NotImplemented if o is None else _apply2(ops.SUB, self, o)
+        return NotImplemented if o is None else _sub(self, o)
 
     def __rsub__(self, other: Operand) -> Value:
         o = other if isinstance(other, Value) else _lift(other)
-        return NotImplemented if o is None else _apply2(ops.SUB, o, self)
+        return NotImplemented if o is None else _sub(o, self)
 
     def __mul__(self, other: Operand) -> Value:
         o = other if isinstance(other, Value) else _lift(other)
-        return NotImplemented if o is None else _apply2(ops.MUL, self, o)
+        return NotImplemented if o is None else _mul(self, o)
 
     def __rmul__(self, other: Operand) -> Value:
         o = other if isinstance(other, Value) else _lift(other)
-        return NotImplemented if o is None else _apply2(ops.MUL, o, self)
+        return NotImplemented if o is None else _mul(o, self)
 
     def __truediv__(self, other: Operand) -> Value:
         o = other if isinstance(other, Value) else _lift(other)
-        return NotImplemented if o is None else _apply2(ops.DIV, self, o)
+        return NotImplemented if o is None else _div(self, o)
 
     def __rtruediv__(self, other: Operand) -> Value:
         o = other if isinstance(other, Value) else _lift(other)
-        return NotImplemented if o is None else _apply2(ops.DIV, o, self)
+        return NotImplemented if o is None else _div(o, self)
 
     def __pow__(self, other: Operand) -> Value:
         if isinstance(other, Value):
-            return _apply2(ops.VPOW, self, other)
+            return _vpow(self, other)
         o = other if isinstance(other, Value) else _lift(other)
-        return NotImplemented if o is None else _apply2(ops.POW, self, o)
+        return NotImplemented if o is None else _pow(self, o)
 
     def __rpow__(self, other: Operand) -> Value:
         o = other if isinstance(other, Value) else _lift(other)
-        return NotImplemented if o is None else _apply2(ops.VPOW, o, self)
+        return NotImplemented if o is None else _vpow(o, self)
 
     def __matmul__(self, other: Operand) -> Value:
         o = other if isinstance(other, Value) else _lift(other)
@@ -181,33 +181,33 @@ class Value:
         return NotImplemented if o is None else _apply2(ops.MATMUL, o, self)
 
     def __neg__(self) -> Value:
-        return _apply1(ops.NEG, self)
+        return _neg(self)
 
     def __pos__(self) -> Value:
         return self
 
     def exp(self) -> Value:
-        return _apply1(ops.EXP, self)
+        return _exp(self)
 
     def log(self) -> Value:
-        return _apply1(ops.LOG, self)
+        return _log(self)
 
     def sigmoid(self) -> Value:
-        return _apply1(ops.SIGMOID, self)
+        return _sigmoid(self)
 
     def tanh(self) -> Value:
-        return _apply1(ops.TANH, self)
+        return _tanh(self)
 
     def relu(self) -> Value:
-        return _apply1(ops.RELU, self)
+        return _relu(self)
 
     def softplus(self) -> Value:
         """log(1 + e^x), computed without overflow; its derivative is sigmoid(x)."""
-        return _apply1(ops.SOFTPLUS, self)
+        return _softplus(self)
 
     def step(self) -> Value:
         """1 where data > 0, else 0 (the derivative of relu); its own derivative is 0."""
-        return _apply1(ops.STEP, self)
+        return _step(self)
 
     def sum(self) -> Value:
         """The sum of all elements, as a scalar node."""
@@ -690,7 +690,7 @@ _TRACEABLE = ("exp", "log", "sigmoid", "tanh", "relu", "softplus", "step")
 
 def _traced_call(name: str) -> Callable[[_Symbol], _Symbol]:
     def method(self: _Symbol) -> _Symbol:
-        return _Symbol(f"{name}({self.source})")
+        return _Symbol(f"ops.{name}({self.source})")
 
     return method
 
@@ -750,8 +750,7 @@ def _compile_step(op: ops.Op) -> Callable[[Value], None]:
     datas = [f"{name}d" for name in names] + ["out"]
     lines = [f"    {', '.join(names)}, = node.inputs", "    g = node.grad"]
     lines += ["    if type(g) is not float:", "        return array_step(node)"]
-    namespace: dict[str, Any] = {"array_step": array_step}
-    namespace.update({name: getattr(ops, name) for name in _TRACEABLE})
+    namespace: dict[str, Any] = {"array_step": array_step, "ops": ops}
     body: list[str] = []
     for i, (name, partial) in enumerate(zip(names, op.partials, strict=True)):
         if partial is None:
@@ -779,6 +778,72 @@ def _compile_step(op: ops.Op) -> Callable[[Value], None]:
 
 for _op in ops.OPS.values():
     _op.step = _compile_step(_op)
+
+
+def _compile_apply(op: ops.Op) -> Callable[..., Value]:
+    """Write the function that applies an elementwise ``op`` to its input nodes.
+
+    The float path computes the op's forward rule, traced from the table like
+    the derivative rules (``(xd + yd)`` for add; an untraceable rule is called),
+    and makes the node inline; anything else goes to _apply1/_apply2, which
+    handle arrays.  What it does is exactly _apply1/_apply2, minus two calls.
+    """
+    names = ["x", "y"][: op.arity]
+    args = ", ".join(names)
+    datas = [f"{name}d" for name in names]
+    formula = _formula(op.forward, datas, {"ops": ops})
+    compute = formula or f"forward({', '.join(datas)})"
+    floats = " and ".join(f"type({d}) is float" for d in datas)
+    general = "_apply1" if op.arity == 1 else "_apply2"
+    lines = [f"def apply_{op.name}({args}, *, op=None, forward=None):"]
+    lines += [f"    {d} = {name}.data" for d, name in zip(datas, names, strict=True)]
+    lines += [
+        f"    if {floats}:",
+        "        try:",
+        f"            data = {compute}",
+        "            if data - data != 0.0:",
+        "                raise _not_finite(data)",
+        "        except (ArithmeticError, ValueError) as exc:",
+        f"            raise _op_error(op, ({args},), exc) from None",
+        "        out = _new(Value)",
+        "        out.data = data",
+        "        out.grad = 0.0",
+        "        out.label = None",
+        "        out._order = None",
+        "        if _recording:",
+        "            out._op = op",
+        f"            out.inputs = ({args},)",
+        "        else:",
+        "            out._op = None",
+        "            out.inputs = ()",
+        "        return out",
+        f"    return {general}(op, {args})",
+    ]
+    source = "\n".join(lines) + "\n"
+    # Run in the module's globals, so that _recording is read live; op and
+    # forward are bound as keyword defaults (fast local reads).
+    made: dict[str, Any] = {}
+    exec(compile(source, f"<apply {op.name}>", "exec"), globals(), made)
+    apply: Callable[..., Value] = made[f"apply_{op.name}"]
+    apply.__kwdefaults__ = {"op": op, "forward": op.forward}
+    apply.__doc__ = source
+    return apply
+
+
+_add = _compile_apply(ops.ADD)
+_sub = _compile_apply(ops.SUB)
+_mul = _compile_apply(ops.MUL)
+_div = _compile_apply(ops.DIV)
+_pow = _compile_apply(ops.POW)
+_vpow = _compile_apply(ops.VPOW)
+_neg = _compile_apply(ops.NEG)
+_exp = _compile_apply(ops.EXP)
+_log = _compile_apply(ops.LOG)
+_sigmoid = _compile_apply(ops.SIGMOID)
+_tanh = _compile_apply(ops.TANH)
+_relu = _compile_apply(ops.RELU)
+_softplus = _compile_apply(ops.SOFTPLUS)
+_step = _compile_apply(ops.STEP)
 
 
 def _backward_with_graph(root: Value, order: list[Value]) -> None:
