@@ -14,7 +14,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from graphgrad import Value
+from graphgrad import Value, no_grad
+from graphgrad import value as value_module
 from graphgrad.graph import topological_order
 from graphgrad.ops import OPS, Op, power
 from graphgrad.value import _compile_step, _node, _order_below_and_reset
@@ -117,6 +118,31 @@ def test_a_rule_whose_trace_differs_on_numbers_is_called() -> None:
     # sees the difference and keeps the call.
     op = Op("root", "root", lambda x: power(x, 0.5), (lambda x, out: power(x, -0.5) / 2.0,))
     assert "partial0(xd, out)" in (_compile_step(op).__doc__ or "")
+
+
+ANY_FLOAT = st.floats(-800.0, 800.0) | st.sampled_from([0.0, -0.0, 1e-300, 710.0, -1.0])
+
+
+def _outcome(f: Any, *args: Any) -> tuple[str, Any]:
+    try:
+        out = f(*args)
+    except (ArithmeticError, ValueError) as exc:
+        return (type(exc).__name__, str(exc))
+    return ("ok", (repr(out.data), out.op, tuple(map(id, out.inputs))))
+
+
+@pytest.mark.parametrize("name", ELEMENTWISE)
+@given(a=ANY_FLOAT, b=ANY_FLOAT)
+def test_compiled_apply_equals_the_general_path(name: str, a: float, b: float) -> None:
+    # The compiled float path must give the very same node, or the same error,
+    # as the general _apply1/_apply2 (which also serves arrays).
+    op = OPS[name]
+    compiled = getattr(value_module, f"_{name}")
+    general = value_module._apply1 if op.arity == 1 else value_module._apply2
+    xs = [Value(a, label="a"), Value(b, label="b")][: op.arity]
+    assert _outcome(compiled, *xs) == _outcome(general, op, *xs)
+    with no_grad():
+        assert _outcome(compiled, *xs) == _outcome(general, op, *xs)
 
 
 def test_an_input_used_twice_gets_both_contributions() -> None:
