@@ -1,15 +1,45 @@
 """graphgrad: a small, exact and fast scalar automatic-differentiation engine."""
 
-from graphgrad.check import GradcheckError, gradcheck, numeric_grad
+from graphgrad import value as _value
+from graphgrad.check import GradcheckError, gradcheck, gradgradcheck, numeric_grad
+
+# draw.py loads graphviz and the renderers only when a picture is made, so
+# these imports keep `import graphgrad` light.  Importing them here (not
+# lazily) also keeps graphgrad.draw and graphgrad.trace the functions: a lazy
+# first import of a submodule would rebind the package attribute to the module.
+from graphgrad.draw import draw, render, to_svg
+from graphgrad.functional import grad, hessian, value_and_grad
+from graphgrad.trace import trace
 from graphgrad.value import Value, is_grad_enabled, no_grad
+
+# After the core: nn is built on it.  It imports tqdm only when a bar is shown.
+from graphgrad import nn  # isort: skip
 
 __version__ = "0.1.0"
 
 __all__ = [
     "GradcheckError",
     "Value",
+    "draw",
+    "grad",
     "gradcheck",
+    "gradgradcheck",
+    "hessian",
     "is_grad_enabled",
+    "nn",
     "no_grad",
     "numeric_grad",
+    "render",
+    "to_svg",
+    "trace",
+    "value_and_grad",
 ]
+
+
+def _svg_display(node: Value) -> str | None:
+    from graphgrad.draw import display_svg
+
+    return display_svg(node)
+
+
+_value.svg_display = _svg_display  # notebooks show a Value as its drawing

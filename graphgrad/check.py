@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from graphgrad.functional import hessian
 from graphgrad.value import Data, Value, as_data, no_grad
 
 
@@ -134,3 +135,86 @@ def gradcheck(
 
 def _element(x: Any, index: Any) -> float:
     return float(np.asarray(x, dtype=float)[index]) if index else float(x)
+
+
+def gradgradcheck(
+    f: Callable[..., Any],
+    *xs: float | Data,
+    atol: float = 1e-5,
+    rtol: float = 1e-4,
+    h: float = 1e-6,
+) -> bool:
+    """True when second derivatives match central differences of first derivatives.
+
+    The second derivatives d²f/(dx_i dx_j) come from ``backward(create_graph=True)``
+    (through ``graphgrad.hessian``); the reference nudges each input element by
+    ±h and differences the first derivatives that ``backward()`` gives there.
+    Otherwise raises GradcheckError naming the pair of inputs with the worst
+    mismatch and both numbers.  An entry passes when |analytic - numeric| <=
+    atol + rtol * |numeric|.
+
+    >>> gradgradcheck(lambda x, y: x ** 3 * y.exp(), 2.0, 0.5)
+    True
+    """
+    _check_step(h)
+    if not callable(f):
+        raise TypeError(f"f must be callable, got {type(f).__name__}")
+    if not xs:
+        raise ValueError("gradgradcheck needs at least one input to differentiate")
+    datas = [as_data(x) for x in xs]
+    analytic = hessian(f, argnums=tuple(range(len(datas))))(*datas)
+    numeric = _numeric_hessian(f, datas, h)
+    worst: tuple[float, int, Any, int, Any, float, float] | None = None
+    for i, row in enumerate(analytic):
+        for j, block in enumerate(row):
+            a_arr = np.asarray(block, dtype=float)
+            n_arr = numeric[i][j]
+            excess = np.abs(a_arr - n_arr) / (atol + rtol * np.abs(n_arr))
+            at = np.unravel_index(int(np.argmax(excess)), excess.shape) if excess.ndim else ()
+            score = float(excess[at])
+            if worst is None or score > worst[0]:
+                split = len(np.shape(datas[i]))
+                worst = (score, i, at[:split], j, at[split:], float(a_arr[at]), float(n_arr[at]))
+    if worst is not None and worst[0] > 1.0:
+        _, i, ki, j, kj, a_val, n_val = worst
+        location = f"{_where(i, ki)}={_element(xs[i], ki)!r}"
+        if (i, tuple(ki)) != (j, tuple(kj)):
+            location += f", {_where(j, kj)}={_element(xs[j], kj)!r}"
+        raise GradcheckError(
+            f"second-derivative mismatch at d²f/(d{_where(i, ki)} d{_where(j, kj)}) ({location}): "
+            f"backward(create_graph=True) gave {a_val!r}, central differences of first "
+            f"derivatives gave {n_val!r} (difference {abs(a_val - n_val):.3g}, "
+            f"allowed {atol + rtol * abs(n_val):.3g})"
+        )
+    return True
+
+
+def _where(i: int, index: Any) -> str:
+    return f"x{i}" + (f"[{', '.join(str(int(k)) for k in index)}]" if index else "")
+
+
+def _numeric_hessian(f: Callable[..., Any], datas: list[Data], h: float) -> list[list[Any]]:
+    """numeric[i][j][k_i + k_j]: the change of df/dx_i[k_i] per unit of x_j[k_j]."""
+    shapes = [np.shape(x) for x in datas]
+    numeric = [[np.zeros(si + sj) for sj in shapes] for si in shapes]
+    for j in range(len(datas)):
+        for index in np.ndindex(shapes[j]):
+            plus = analytic_grad(f, *_nudged(datas, j, index, h))
+            minus = analytic_grad(f, *_nudged(datas, j, index, -h))
+            column = (Ellipsis, *index)  # d/dx_j[index] of every first derivative
+            for i in range(len(datas)):
+                difference = (np.asarray(plus[i]) - np.asarray(minus[i])) / (2.0 * h)
+                numeric[i][j][column] = difference
+    return numeric
+
+
+def _nudged(datas: list[Data], j: int, index: tuple[int, ...], delta: float) -> list[Data]:
+    """datas with element ``index`` of input j moved by delta."""
+    moved = list(datas)
+    if index:
+        array = np.array(datas[j], copy=True)
+        array[index] += delta
+        moved[j] = array
+    else:
+        moved[j] = datas[j] + delta
+    return moved

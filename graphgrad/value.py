@@ -37,6 +37,11 @@ _backward_errstate: Any = None
 # array computation fails like a float one; underflow to 0 is fine.
 _RAISE = {"over": "raise", "divide": "raise", "invalid": "raise", "under": "ignore"}
 
+# How a notebook shows a Value as a picture.  The core imports no renderer, so
+# the package (graphgrad/__init__.py) installs a function here that loads the
+# drawing code only when a notebook asks; None means "no picture, show text".
+svg_display: Callable[[Value], str | None] | None = None
+
 
 @contextmanager
 def no_grad() -> Iterator[None]:
@@ -122,6 +127,10 @@ class Value:
     def __repr__(self) -> str:
         label = "" if self.label is None else f"label={self.label!r}, "
         return f"Value({label}data={_short(self.data)}, grad={_short(self.grad)})"
+
+    def _repr_svg_(self) -> str | None:
+        """The drawing of this node's graph, for notebooks (None: show the text repr)."""
+        return None if svg_display is None else svg_display(self)
 
     def __float__(self) -> float:
         if type(self.data) is not float:
@@ -235,8 +244,13 @@ class Value:
 
         Gradients are recomputed from zero, so calling backward twice gives the
         same result.  With ``create_graph=True`` each gradient is itself a Value
-        with a graph of its own, which can be differentiated again.
+        with a graph of its own, which can be differentiated again: keep it in a
+        variable (``dx = x.grad``), because every later backward() (for instance
+        ``dx.backward()``) first resets the gradients of that whole graph to 0.0
+        and then writes the new ones, d(dx)/dv, into ``v.grad``.
         """
+        if _nodes_with_graph_grads:
+            _reset_graph_grads()
         if type(self.data) is not float:
             raise ValueError(
                 f"backward() needs a scalar output, but {describe(self)} has shape "
@@ -846,10 +860,35 @@ _softplus = _compile_apply(ops.SOFTPLUS)
 _step = _compile_apply(ops.STEP)
 
 
+# The graph of the last backward(create_graph=True).  Every later backward()
+# resets its gradients too (until the next create_graph pass replaces it), so
+# after differentiating a gradient Value, each node of that graph holds the new
+# derivative: 0.0 where the gradient does not depend on it (d(b*c)/da), never a
+# stale Value or a number left by an earlier pass over other gradient Values.
+_nodes_with_graph_grads: list[Value] = []
+
+
+def _reset_graph_grads() -> None:
+    for node in _nodes_with_graph_grads:
+        node.grad = 0.0
+
+
+def release_graph_grads() -> None:
+    """Forget the graph of the last backward(create_graph=True), resetting its grads.
+
+    Later backward() calls then reset only their own graph again, and that
+    graph's memory can be freed.
+    """
+    global _nodes_with_graph_grads
+    _reset_graph_grads()
+    _nodes_with_graph_grads = []
+
+
 def _backward_with_graph(root: Value, order: list[Value]) -> None:
     """backward(create_graph=True): the same rules, evaluated on Values."""
-    global _recording
+    global _recording, _nodes_with_graph_grads
     previous, _recording = _recording, True
+    _nodes_with_graph_grads = order
     root.grad = Value(1.0)
     node = root
     try:
@@ -864,7 +903,9 @@ def _backward_with_graph(root: Value, order: list[Value]) -> None:
                 for x, p in zip(node.inputs, op.partials, strict=True)
             ]
             for x, partial in zip(node.inputs, op.partials, strict=True):
-                if partial is None:
+                # No gradient for a constant exponent, nor for a constant leaf such
+                # as the data X (requires_grad False, where the engine has it).
+                if partial is None or not getattr(x, "requires_grad", True):
                     continue
                 if op.elementwise:
                     local = partial(*args, node) if callable(partial) else partial
@@ -880,14 +921,33 @@ def _backward_with_graph(root: Value, order: list[Value]) -> None:
 
 
 def _sum_to_value(grad: Value, like: Value) -> Value:
-    if grad.shape == like.shape:
+    """Sum a gradient Value over the axes numpy broadcast, back to like's shape.
+
+    The op table reduces only over all axes (sum, mean), so a sum over one axis
+    is a product with a vector of ones: its derivative is then matmul's rule,
+    with no new op and no rule restated.  That covers 1-D and 2-D data.
+    """
+    shape = like.shape
+    if grad.shape == shape:
         return grad
-    if like.shape == ():
+    if shape == ():
         return grad.sum()
-    raise NotImplementedError(
-        f"backward(create_graph=True) cannot yet undo broadcasting from shape {grad.shape} "
-        f"to {like.shape} (at {describe(like)}); give both operands the same shape"
-    )
+    if len(grad.shape) > 2:
+        raise NotImplementedError(
+            f"backward(create_graph=True) cannot undo broadcasting from shape {grad.shape} "
+            f"to {shape} (at {describe(like)}): only 1-D and 2-D arrays are supported"
+        )
+    if len(grad.shape) == 2 and len(shape) == 1:  # (k, n) -> (n,)
+        grad = Value(np.ones(grad.shape[0])) @ grad
+    if len(shape) == 1:
+        if grad.shape != shape:  # (n,) -> (1,)
+            grad = grad @ Value(np.ones((grad.shape[0], 1)))
+        return grad
+    if shape[0] == 1 and grad.shape[0] != 1:  # (k, n) -> (1, n)
+        grad = Value(np.ones((1, grad.shape[0]))) @ grad
+    if shape[1] == 1 and grad.shape[1] != 1:  # (k, n) -> (k, 1)
+        grad = grad @ Value(np.ones((grad.shape[1], 1)))
+    return grad
 
 
 # --- messages ------------------------------------------------------------------------

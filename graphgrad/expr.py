@@ -1,0 +1,291 @@
+"""A small, safe parser for expressions such as ``3*(a+b*c)`` or ``sigmoid(w*x+b)``.
+
+Python's ``ast`` reads the text; only a whitelist of node types is accepted and
+turned into a tree of our own, which is then evaluated with Value operators.
+Nothing is ever passed to ``eval``/``exec``/``compile``, and anything outside
+the grammar is refused with a one-line :class:`ExpressionError`:
+
+    expression := number | name | expression (+ - * / **) expression
+                | -expression | +expression | (expression)
+                | function(expression)
+    function   := exp | log | sigmoid | tanh | relu | softplus
+
+Names are ASCII letters, digits and underscores; names starting with ``__``
+are refused.  Input is limited in length and nesting depth.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from graphgrad.value import Value
+
+MAX_LENGTH = 2000
+MAX_DEPTH = 200
+FUNCTIONS: dict[str, Callable[[Value], Value]] = {
+    "exp": Value.exp,
+    "log": Value.log,
+    "sigmoid": Value.sigmoid,
+    "tanh": Value.tanh,
+    "relu": Value.relu,
+    "softplus": Value.softplus,
+}
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_BINARY = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
+
+# How refused syntax is named in messages.
+_KINDS: dict[type[ast.AST], str] = {
+    ast.Attribute: "attribute access",
+    ast.Subscript: "subscripts",
+    ast.Lambda: "lambda",
+    ast.ListComp: "comprehensions",
+    ast.SetComp: "comprehensions",
+    ast.DictComp: "comprehensions",
+    ast.GeneratorExp: "comprehensions",
+    ast.Compare: "comparisons",
+    ast.BoolOp: "and/or",
+    ast.IfExp: "if/else",
+    ast.NamedExpr: ":=",
+    ast.Starred: "*arguments",
+    ast.List: "lists",
+    ast.Tuple: "tuples",
+    ast.Set: "sets",
+    ast.Dict: "dicts",
+    ast.JoinedStr: "strings",
+    ast.Await: "await",
+    ast.Yield: "yield",
+    ast.YieldFrom: "yield",
+    ast.Slice: "slices",
+}
+_CONSTANT_KINDS: dict[type, str] = {
+    str: "strings",
+    bytes: "strings",
+    bool: "True/False",
+    type(None): "None",
+    complex: "complex numbers",
+    type(...): "...",
+}
+
+
+class ExpressionError(ValueError):
+    """The text is not an expression graphgrad accepts; the message is one line."""
+
+
+@dataclass(frozen=True)
+class Number:
+    value: float
+
+
+@dataclass(frozen=True)
+class Name:
+    name: str
+
+
+@dataclass(frozen=True)
+class Negate:
+    operand: Node
+
+
+@dataclass(frozen=True)
+class Binary:
+    symbol: str  # + - * / **
+    left: Node
+    right: Node
+
+
+@dataclass(frozen=True)
+class Call:
+    function: str
+    argument: Node
+
+
+Node = Number | Name | Negate | Binary | Call
+
+
+@dataclass(frozen=True)
+class Expression:
+    """A parsed expression: its tree and its variables in order of first appearance."""
+
+    text: str
+    tree: Node
+    variables: tuple[str, ...]
+
+
+def parse(text: str, *, max_length: int = MAX_LENGTH, max_depth: int = MAX_DEPTH) -> Expression:
+    """Parse ``text`` into an :class:`Expression`, or raise ExpressionError.
+
+    >>> parse("3*(a + b*c)").variables
+    ('a', 'b', 'c')
+    >>> parse("__import__('os')")
+    Traceback (most recent call last):
+    ...
+    graphgrad.expr.ExpressionError: calling '__import__' is not allowed: the functions are ...
+    """
+    if not isinstance(text, str):
+        raise ExpressionError(f"an expression must be text, got {type(text).__name__}")
+    if len(text) > max_length:
+        raise ExpressionError(
+            f"the expression is {len(text):,} characters long; the limit is {max_length:,}"
+        )
+    if not text.strip():
+        raise ExpressionError("the expression is empty")
+    if not text.isascii():
+        bad = next(ch for ch in text if not ch.isascii())
+        raise ExpressionError(f"only ASCII characters are allowed, found {bad!r}")
+    if not text.isprintable() and any(ch not in " \t\n" and not ch.isprintable() for ch in text):
+        raise ExpressionError("control characters are not allowed")
+    if "#" in text:
+        raise ExpressionError("comments (#) are not allowed")
+    try:
+        module = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as exc:
+        where = f" (column {exc.offset})" if exc.offset else ""
+        raise ExpressionError(f"syntax error: {exc.msg}{where}") from None
+    except (RecursionError, MemoryError, ValueError):
+        raise ExpressionError("the expression is nested too deeply") from None
+    variables: dict[str, None] = {}  # ordered set
+    tree = _convert(module.body, 1, max_depth, variables)
+    return Expression(text, tree, tuple(variables))
+
+
+def _convert(node: ast.AST, depth: int, max_depth: int, variables: dict[str, None]) -> Node:
+    if depth > max_depth:
+        raise ExpressionError(f"the expression is nested more than {max_depth} levels deep")
+    if isinstance(node, ast.Constant):
+        value = node.value
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            kind = _CONSTANT_KINDS.get(type(value), repr(value))
+            raise ExpressionError(f"{kind} not allowed: only real numbers")
+        try:
+            number = float(value)
+        except OverflowError:
+            raise ExpressionError("a number in the expression is too large") from None
+        if not math.isfinite(number):
+            raise ExpressionError("a number in the expression is too large")
+        return Number(number)
+    if isinstance(node, ast.Name):
+        name = node.id
+        if name.startswith("__"):
+            raise ExpressionError(f"names starting with '__' are not allowed: {name!r}")
+        if name in FUNCTIONS:
+            raise ExpressionError(f"{name} is a function: write {name}(...)")
+        if not _NAME.match(name):
+            raise ExpressionError(f"not a valid variable name: {name!r}")
+        variables[name] = None
+        return Name(name)
+    if isinstance(node, ast.UnaryOp):
+        operand = _convert(node.operand, depth + 1, max_depth, variables)
+        if isinstance(node.op, ast.USub):
+            return Negate(operand)
+        if isinstance(node.op, ast.UAdd):
+            return operand
+        raise ExpressionError(f"the operator {_op_text(node.op)} is not allowed")
+    if isinstance(node, ast.BinOp):
+        symbol = _BINARY.get(type(node.op))
+        if symbol is None:
+            raise ExpressionError(
+                f"the operator {_op_text(node.op)} is not allowed: use + - * / **"
+            )
+        left = _convert(node.left, depth + 1, max_depth, variables)
+        right = _convert(node.right, depth + 1, max_depth, variables)
+        return Binary(symbol, left, right)
+    if isinstance(node, ast.Call):
+        if isinstance(node.func, ast.Attribute):
+            raise ExpressionError("attribute access not allowed in an expression")
+        if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
+            what = (
+                f"calling {node.func.id!r}" if isinstance(node.func, ast.Name) else "calling this"
+            )
+            raise ExpressionError(
+                f"{what} is not allowed: the functions are {', '.join(FUNCTIONS)}"
+            )
+        name = node.func.id
+        if node.keywords or len(node.args) != 1 or isinstance(node.args[0], ast.Starred):
+            raise ExpressionError(f"{name} takes exactly one argument, e.g. {name}(x)")
+        return Call(name, _convert(node.args[0], depth + 1, max_depth, variables))
+    kind = _KINDS.get(type(node), type(node).__name__)
+    raise ExpressionError(f"{kind} not allowed in an expression")
+
+
+def _op_text(op: ast.AST) -> str:
+    texts = {
+        ast.FloorDiv: "//",
+        ast.Mod: "%",
+        ast.MatMult: "@",
+        ast.LShift: "<<",
+        ast.RShift: ">>",
+        ast.BitOr: "|",
+        ast.BitAnd: "&",
+        ast.BitXor: "^",
+        ast.Invert: "~",
+        ast.Not: "not",
+    }
+    return texts.get(type(op), type(op).__name__)
+
+
+def evaluate(
+    expression: Expression, values: Mapping[str, float], output_label: str | None = "J"
+) -> Value:
+    """Build the graph of ``expression`` with a labelled leaf per variable.
+
+    ``values`` must give every variable and nothing else (ExpressionError
+    names the variable otherwise).  Errors of the math itself (log of a
+    negative number, division by zero) are the engine's ValueError or
+    ArithmeticError, naming the op.
+    """
+    missing = [name for name in expression.variables if name not in values]
+    if missing:
+        plural = "s" if len(missing) > 1 else ""
+        raise ExpressionError(
+            f"no value for variable{plural} {', '.join(missing)} "
+            f"(give {', '.join(f'{m}=NUMBER' for m in missing)})"
+        )
+    unused = [name for name in values if name not in expression.variables]
+    if unused:
+        plural = "s" if len(unused) > 1 else ""
+        raise ExpressionError(
+            f"variable{plural} {', '.join(unused)} not used in the expression {expression.text!r}"
+        )
+    leaves = {name: Value(values[name], label=name) for name in expression.variables}
+    result = _evaluate(expression.tree, leaves)
+    if not isinstance(result, Value):
+        result = Value(result)
+    if result.label is None and output_label is not None:
+        result.label = output_label
+    return result
+
+
+def _evaluate(node: Node, leaves: Mapping[str, Value]) -> Value | float:
+    # Numbers stay floats until an operator meets a Value, so the exponent of
+    # x**2 is a constant (op 'pow', no gradient) as when written in Python.
+    if isinstance(node, Number):
+        return node.value
+    if isinstance(node, Name):
+        return leaves[node.name]
+    if isinstance(node, Negate):
+        operand = _evaluate(node.operand, leaves)
+        return -operand
+    if isinstance(node, Call):
+        argument = _evaluate(node.argument, leaves)
+        return FUNCTIONS[node.function](_as_value(argument))
+    left = _evaluate(node.left, leaves)
+    right = _evaluate(node.right, leaves)
+    if not isinstance(left, Value) and not isinstance(right, Value):
+        left = Value(left)  # both numbers: compute through the engine's checks
+    if node.symbol == "+":
+        return left + right
+    if node.symbol == "-":
+        return left - right
+    if node.symbol == "*":
+        return left * right
+    if node.symbol == "/":
+        return left / right
+    return left**right
+
+
+def _as_value(x: Value | float) -> Value:
+    return x if isinstance(x, Value) else Value(x)

@@ -1,0 +1,26 @@
+"""Neural-network pieces made of Value nodes: losses, a neuron, gradient descent,
+and two one-neuron models shaped like scikit-learn's estimators.
+
+>>> from graphgrad import nn
+>>> sorted(nn.__all__)  # doctest: +NORMALIZE_WHITESPACE
+['GradientDescent', 'LogisticRegression', 'Neuron', 'NotFittedError', 'ReLURegressor',
+ 'binary_cross_entropy', 'cost', 'squared_error']
+"""
+
+from graphgrad.nn._model import NotFittedError
+from graphgrad.nn.logistic import LogisticRegression
+from graphgrad.nn.losses import binary_cross_entropy, cost, squared_error
+from graphgrad.nn.neuron import Neuron
+from graphgrad.nn.optim import GradientDescent
+from graphgrad.nn.relu import ReLURegressor
+
+__all__ = [
+    "GradientDescent",
+    "LogisticRegression",
+    "Neuron",
+    "NotFittedError",
+    "ReLURegressor",
+    "binary_cross_entropy",
+    "cost",
+    "squared_error",
+]

@@ -1,0 +1,277 @@
+"""What the one-neuron models share: hyperparameters, the training loop, save/load.
+
+A model is z = X @ w + b followed by a loss.  Subclasses say which loss
+(``_loss``), how targets are checked and where the parameters start; this
+module trains them by building the cost graph J(w, b) from Value nodes and
+calling ``backward()``, so every gradient comes from the op table.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any, ClassVar, TypeVar
+
+import numpy as np
+
+from graphgrad.nn import serialization
+from graphgrad.nn._checks import Array, check_epochs, check_lr, check_progress, check_X
+from graphgrad.nn._progress import Progress
+from graphgrad.nn.losses import cost
+from graphgrad.nn.neuron import Neuron
+from graphgrad.nn.optim import GradientDescent
+from graphgrad.value import Value
+
+ModelT = TypeVar("ModelT", bound="NeuronModel")
+
+# A solver runs one epoch: it builds the cost with the given function, updates
+# the parameters and returns the cost before the update.
+Epoch = Callable[[Callable[[], Value]], float]
+
+
+# Whether this engine has constant leaves, Value(..., requires_grad=False),
+# which backward() gives no gradient.  The data X and y need none, and X's
+# would cost an (m, nx) array per step.
+_CONSTANT_LEAVES = "requires_grad" in inspect.signature(Value.__init__).parameters
+
+
+def data_leaf(data: Array, label: str) -> Value:
+    """A leaf for training data: a constant one where the engine supports it."""
+    if _CONSTANT_LEAVES:
+        make: Any = Value  # the keyword is checked at run time above
+        leaf: Value = make(data, label=label, requires_grad=False)
+        return leaf
+    return Value(data, label=label)
+
+
+class NotFittedError(ValueError, AttributeError):
+    """The model was used before ``fit`` (or ``load``) gave it parameters."""
+
+
+class NeuronModel:
+    """Base of the scikit-learn-shaped models made of one neuron."""
+
+    #: Solvers ``fit`` accepts; each has a branch in ``_solver``.
+    SOLVERS: ClassVar[tuple[str, ...]] = ("gd",)
+
+    coef_: Array
+    intercept_: float
+    history_: list[float]
+    n_features_in_: int
+
+    def __init__(
+        self, lr: float = 0.1, epochs: int = 1000, solver: str = "gd", vectorized: bool = True
+    ) -> None:
+        self.lr = check_lr(lr)
+        self.epochs = check_epochs(epochs)
+        self.solver = self._check_solver(solver)
+        if not isinstance(vectorized, bool):
+            raise TypeError(f"vectorized must be True or False, got {vectorized!r}")
+        self.vectorized = vectorized
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(lr={self.lr!r}, epochs={self.epochs!r}, "
+            f"solver={self.solver!r}, vectorized={self.vectorized!r})"
+        )
+
+    # --- what subclasses define ---------------------------------------------------
+
+    def _loss(self, z: Value, y: Value) -> Value:
+        """The loss of each example from its logit z (same shape as z)."""
+        raise NotImplementedError
+
+    def _check_targets(self, y: object, m: int) -> Array:
+        raise NotImplementedError
+
+    def _initial_parameters(self, X: Array, y: Array) -> tuple[Array, float]:
+        return np.zeros(X.shape[1]), 0.0
+
+    # --- the cost graph -------------------------------------------------------------
+
+    def cost_graph(self, X: Value, y: Value, w: Value, b: Value) -> Value:
+        """J(w, b) for all m examples at once: a handful of array-valued nodes.
+
+        X is (m, nx), y is (m,), w is (nx,), b a number; the graph is
+        z = X @ w + b, L = loss(z, y), J = mean(L), each node holding all m
+        examples.  This is the one place the vectorized cost is built: every
+        solver (and any later one) differentiates what it returns.  The data
+        are not checked here (``fit`` checks them once, before the first step).
+        """
+        z = X @ w + b
+        z.label = "z"
+        return cost(self._loss(z, y))
+
+    def scalar_cost_graph(self, neuron: Neuron, X: Array, y: Array) -> Value:
+        """The same J built the notes' way: one small graph per example, then the mean.
+
+        O(m·nx) nodes instead of a handful; it exists to teach and to check
+        the vectorized path against.
+        """
+        losses = [
+            self._loss(neuron.logit(list(x)), Value(float(t), label="y"))
+            for x, t in zip(X, y, strict=True)
+        ]
+        return cost(losses)
+
+    # --- training -------------------------------------------------------------------
+
+    def fit(
+        self: ModelT,
+        X: object,
+        y: object,
+        lr: float | None = None,
+        epochs: int | None = None,
+        progress: bool | None = None,
+        solver: str | None = None,
+    ) -> ModelT:
+        """Train by ``epochs`` steps of ``solver`` on X (m, nx) and y (m,); returns self.
+
+        ``lr`` and ``epochs`` default to the values given to the constructor.
+        ``progress``: None shows a bar only when stderr is a terminal, True
+        always, False never.  Parameters start afresh at every call.  If
+        training fails (bad input, divergence) the model is left as it was.
+        """
+        data = check_X(X)
+        m, nx = data.shape
+        targets = self._check_targets(y, m)
+        rate = self.lr if lr is None else check_lr(lr)
+        steps = self.epochs if epochs is None else check_epochs(epochs)
+        show = check_progress(progress)
+        method = self.solver if solver is None else self._check_solver(solver)
+
+        w0, b0 = self._initial_parameters(data, targets)
+        if self.vectorized:
+            w, b = Value(w0, label="w"), Value(b0, label="b")
+            parameters = [w, b]
+            X_node, y_node = data_leaf(data, "X"), data_leaf(targets, "y")
+
+            def build() -> Value:
+                return self.cost_graph(X_node, y_node, w, b)
+
+            def read() -> tuple[Array, float]:
+                return np.array(w.data, dtype=np.float64), float(b.data)
+        else:
+            neuron = Neuron(nx, weights=list(w0), bias=b0)
+            parameters = neuron.parameters()
+
+            def build() -> Value:
+                return self.scalar_cost_graph(neuron, data, targets)
+
+            def read() -> tuple[Array, float]:
+                return np.array([p.data for p in neuron.w]), float(neuron.b.data)
+
+        epoch = self._solver(method, parameters, rate)
+        history: list[float] = []
+        with Progress(steps, show, type(self).__name__) as bar:
+            for i in range(steps):
+                try:
+                    history.append(epoch(build))
+                except ArithmeticError as exc:
+                    raise type(exc)(
+                        f"{type(self).__name__}.fit stopped at epoch {i + 1} of {steps}: {exc}"
+                    ) from None
+                bar.update(i, history[-1])
+        coef, intercept = read()
+        # Set attributes only now, so a failed fit leaves the model unchanged.
+        self.coef_, self.intercept_ = coef, intercept
+        self.history_ = history
+        self.n_features_in_ = nx
+        return self
+
+    def _solver(self, solver: str, parameters: list[Value], lr: float) -> Epoch:
+        """One epoch of ``solver``: build J, differentiate, update the parameters."""
+        if solver == "gd":
+            optimizer = GradientDescent(parameters, lr)
+
+            def gradient_descent(build: Callable[[], Value]) -> float:
+                J = build()
+                optimizer.zero_grad()
+                J.backward()
+                optimizer.step()
+                return float(J.data)
+
+            return gradient_descent
+        raise ValueError(f"solver must be one of {self.SOLVERS}, got {solver!r}")
+
+    def _check_solver(self, solver: object) -> str:
+        if not isinstance(solver, str) or solver not in self.SOLVERS:
+            raise ValueError(f"solver must be one of {self.SOLVERS}, got {solver!r}")
+        return solver
+
+    # --- using a fitted model --------------------------------------------------------
+
+    def _fitted(self) -> None:
+        if not hasattr(self, "coef_"):
+            raise NotFittedError(
+                f"this {type(self).__name__} is not fitted yet: call fit(X, y) or load(path) first"
+            )
+
+    def decision_function(self, X: object) -> Array:
+        """The logit z = X @ w + b of each example, shape (m,)."""
+        self._fitted()
+        data = check_X(X, self.n_features_in_)
+        return data @ self.coef_ + self.intercept_
+
+    def parameters_as_neuron(self, activation: str = "sigmoid") -> Neuron:
+        """A fresh Neuron holding this model's weights (w1 … w_nx, b)."""
+        self._fitted()
+        return Neuron(
+            self.n_features_in_, activation, weights=list(self.coef_), bias=self.intercept_
+        )
+
+    def example_loss(self, x: object, y: float | int | bool) -> Value:
+        """The scalar graph of one example's loss L with the fitted parameters.
+
+        Leaves are labelled x1 … x_nx, w1 … w_nx, b and y, the way the notes
+        draw it; call ``backward()`` on the result to see each dvar.
+        """
+        self._fitted()
+        array = np.asarray(x) if not isinstance(x, (str, bytes)) else x
+        if np.ndim(array) != 1:
+            raise ValueError(f"x must be one example: a 1-D sequence of nx numbers, got {x!r}")
+        row = check_X(np.reshape(array, (1, -1)), self.n_features_in_, "x")
+        target = self._check_targets(np.array([y]), 1)[0]
+        neuron = self.parameters_as_neuron()
+        return self._loss(neuron.logit(list(row[0])), Value(float(target), label="y"))
+
+    # --- saving ----------------------------------------------------------------------
+
+    def save(self, path: serialization.PathLike) -> None:
+        """Write the fitted model to ``path`` as JSON (see docs/saving.md)."""
+        self._fitted()
+        serialization.write_json(
+            path,
+            {
+                "format": serialization.FORMAT,
+                "version": serialization.VERSION,
+                "model": type(self).__name__,
+                "n_features": self.n_features_in_,
+                "coef": [float(c) for c in self.coef_],
+                "intercept": float(self.intercept_),
+                "lr": self.lr,
+                "epochs": self.epochs,
+                "solver": self.solver,
+                "vectorized": self.vectorized,
+                "history": [float(c) for c in self.history_],
+            },
+        )
+
+    @classmethod
+    def load(cls: type[ModelT], path: serialization.PathLike) -> ModelT:
+        """Read a model written by ``save``; ValueError if the file is not a valid one."""
+        fields = serialization.load(path, cls.__name__)
+        try:
+            model = cls(
+                lr=fields["lr"],
+                epochs=fields["epochs"],
+                solver=fields["solver"],
+                vectorized=fields["vectorized"],
+            )
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"cannot load {str(path)[:200]!r}: invalid setting: {exc}") from None
+        model.coef_ = np.array(fields["coef"], dtype=np.float64)
+        model.intercept_ = fields["intercept"]
+        model.history_ = fields["history"]
+        model.n_features_in_ = fields["n_features"]
+        return model

