@@ -23,10 +23,12 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import math
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import time
 import tracemalloc
@@ -321,35 +323,10 @@ def verdict(value: float | None, target: float) -> str:
     return "met" if value <= target else f"missed by {value / target:.2f}×"
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="small sizes: a smoke test")
-    parser.add_argument(
-        "--blas-threads",
-        type=int,
-        metavar="N",
-        help="threads for numpy's BLAS (both numpy and graphgrad use it); on a busy "
-        "machine 1 keeps the matrix products from waiting for each other",
-    )
-    parser.add_argument(
-        "--only",
-        default="W1,W2,W3,W4",
-        metavar="LIST",
-        help="the workloads to run, e.g. W1,W4 (default: all)",
-    )
-    args = parser.parse_args(argv)
-    workloads = {w.strip().upper() for w in args.only.split(",")}
-    unknown = workloads - {"W1", "W2", "W3", "W4"}
-    if unknown:
-        parser.error(
-            f"unknown workload(s) {', '.join(sorted(unknown))}: choose from W1, W2, W3, W4"
-        )
-    sizes = QUICK if args.quick else FULL
+def measure(workloads: set[str], sizes: Sizes) -> tuple[list[list[str]], list[str]]:
+    """Run the chosen workloads in this interpreter; the table's rows and notes."""
     micro = MicroValue is not None
-    print("graphgrad benchmark" + (" (quick: sizes too small to judge)" if args.quick else ""))
-    for line in machine():
-        print("  " + line)
-    rows: list[tuple[str, str, str, str, str, str]] = []
+    rows: list[list[str]] = []
     notes: list[str] = []
 
     if "W1" in workloads:
@@ -488,6 +465,58 @@ def main(argv: list[str] | None = None) -> int:
             "plus the optimizer's bookkeeping"
         )
 
+    return rows, notes
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes: a smoke test")
+    parser.add_argument(
+        "--blas-threads",
+        type=int,
+        metavar="N",
+        help="threads for numpy's BLAS (both numpy and graphgrad use it); on a busy "
+        "machine 1 keeps the matrix products from waiting for each other",
+    )
+    parser.add_argument(
+        "--only",
+        default="W1,W2,W3,W4",
+        metavar="LIST",
+        help="the workloads to run, e.g. W1,W4 (default: all)",
+    )
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    workloads = {w.strip().upper() for w in args.only.split(",")}
+    unknown = workloads - {"W1", "W2", "W3", "W4"}
+    if unknown:
+        parser.error(
+            f"unknown workload(s) {', '.join(sorted(unknown))}: choose from W1, W2, W3, W4"
+        )
+    sizes = QUICK if args.quick else FULL
+    if args.child:
+        rows, notes = measure(workloads, sizes)
+        print(json.dumps({"rows": rows, "notes": notes}))
+        return 0
+    print("graphgrad benchmark" + (" (quick: sizes too small to judge)" if args.quick else ""))
+    for line in machine():
+        print("  " + line)
+    print("  each workload runs in a fresh interpreter (no heap left over from another)")
+    rows = []
+    notes = []
+    for name in ("W1", "W2", "W3", "W4"):
+        if name not in workloads:
+            continue
+        command = [sys.executable, __file__, "--only", name, "--child"]
+        if args.quick:
+            command.append("--quick")
+        # The child inherits the environment, --blas-threads included.
+        child = subprocess.run(command, capture_output=True, text=True, check=False)
+        if child.returncode != 0:
+            rows.append([f"{name} failed", "", "", "", "", child.stderr.strip()[-200:]])
+            continue
+        result = json.loads(child.stdout.strip().splitlines()[-1])
+        rows += result["rows"]
+        notes += result["notes"]
     header = ("workload", "graphgrad", "micrograd", "numpy", "ratio", "target / note")
     print()
     print("| " + " | ".join(header) + " |")
