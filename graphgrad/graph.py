@@ -28,21 +28,33 @@ def topological_order(root: N) -> list[N]:
     recursion; each node is visited once, so time is linear in the graph's size.
     """
     order: list[N] = []
-    seen: set[N] = set()
-    # A node is pushed once to expand it and once more (as finished) so it is
-    # appended only after everything it depends on.
-    stack: list[tuple[N, bool]] = [(root, False)]
-    push = stack.append
+    # node -> False while its inputs are being ordered, True once it is in order.
+    # One dict instead of pushing (node, finished) pairs: no tuple per node,
+    # which on big graphs also spares the garbage collector millions of objects.
+    state: dict[N, bool] = {}
+    stack: list[N] = [root]
+    # Plain method calls, not bound-method locals: on 3.11+ they are as fast in
+    # the loop and cost nothing to set up, which matters for small graphs.
     while stack:
-        node, finished = stack.pop()
-        if finished:
+        node = stack.pop()
+        done = state.get(node)
+        if done is None:
+            inputs = node.inputs
+            if inputs:
+                state[node] = False
+                stack.append(node)  # popped again, to be emitted, after all of its inputs
+                for child in inputs:
+                    if child not in state:
+                        stack.append(child)  # type: ignore[arg-type]
+            else:
+                state[node] = True
+                order.append(node)
+        elif not done:
+            # A node is pushed at most once more after it is expanded (above), and
+            # copies pushed before that lie below it on the stack, so they are
+            # popped only when done is True and skipped.
+            state[node] = True
             order.append(node)
-        elif node not in seen:
-            seen.add(node)
-            push((node, True))
-            for child in node.inputs:
-                if child not in seen:
-                    push((child, False))  # type: ignore[arg-type]
     return order
 
 

@@ -63,8 +63,14 @@ def sigmoid(x: Data) -> Data:
         e = math.exp(x)
         return e / (1.0 + e)
     if isinstance(x, np.ndarray):
-        en = np.exp(-np.abs(x))
-        return np.where(x >= 0.0, 1.0 / (1.0 + en), en / (1.0 + en))
+        # The same two forms, element by element, in fewer passes: e^-|x| is
+        # computed in place, and one division serves both numerators (1 or e^-|x|).
+        en = np.abs(x)
+        np.negative(en, out=en)
+        np.exp(en, out=en)
+        result = np.where(x >= 0.0, 1.0, en)
+        np.divide(result, en + 1.0, out=result)
+        return result
     return x.sigmoid()
 
 
@@ -140,12 +146,17 @@ def matmul(x: Data, y: Data) -> Data:
 
 def outer(x: Data, y: Data) -> Data:
     if isinstance(x, np.ndarray) and isinstance(y, np.ndarray):
+        # np.outer would flatten a 2-D input, and its gradient would lose the shape.
+        if x.ndim != 1 or y.ndim != 1:
+            raise ValueError(f"outer needs 1-D arrays, got shapes {x.shape} and {y.shape}")
         return np.outer(x, y)
+    if type(x) is float or type(y) is float:
+        raise ValueError("outer needs 1-D arrays; use * to multiply by a number")
     return x.outer(y)
 
 
 def transpose(x: Data) -> Data:
-    return x.T
+    return x if type(x) is float else x.T  # a number is its own transpose
 
 
 def payload(x: Data) -> Data:
@@ -265,7 +276,8 @@ SOFTPLUS = _unary("softplus", softplus, lambda x, out: sigmoid(x))
 STEP = _unary("step", step, 0.0)
 
 SUM = Op("sum", "Σ", total, (lambda g, x, out: g * ones_like(x),), elementwise=False)
-MEAN = Op("mean", "mean", mean, (lambda g, x, out: g * ones_like(x) / size(x),), elementwise=False)
+# g / size first: one pass over the array instead of two, and the same numbers.
+MEAN = Op("mean", "mean", mean, (lambda g, x, out: g / size(x) * ones_like(x),), elementwise=False)
 MATMUL = Op(
     "matmul", "@", matmul, (_matmul_vjp_left, _matmul_vjp_right), infix=True, elementwise=False
 )

@@ -6,7 +6,11 @@ node's step, compiled once per op from that op's local-derivative rules.
 
 from __future__ import annotations
 
+import functools
+import itertools
+import math
 import numbers
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeAlias
@@ -23,6 +27,15 @@ Data = float | Array
 Operand: TypeAlias = "Value | float | int | Array"
 
 _recording = True  # False inside no_grad(): ops then record no graph
+# While backward() runs: True.  Its first array step (if any) sets numpy's
+# raising error state and leaves it in _backward_errstate for backward() to
+# undo at the end, so a graph of numbers never pays for numpy's set-up (a real
+# share of a small graph's backward) and a graph of arrays pays once, not per node.
+_in_backward = False
+_backward_errstate: Any = None
+# numpy raises instead of warning on overflow, division by zero and NaN, so an
+# array computation fails like a float one; underflow to 0 is fine.
+_RAISE = {"over": "raise", "divide": "raise", "invalid": "raise", "under": "ignore"}
 
 # How a notebook shows a Value as a picture.  The core imports no renderer, so
 # the package (graphgrad/__init__.py) installs a function here that loads the
@@ -60,7 +73,7 @@ class Value:
     Value(label='a', data=5.0, grad=3.0)
     """
 
-    __slots__ = ("_op", "data", "grad", "inputs", "label")
+    __slots__ = ("_op", "_order", "data", "grad", "inputs", "label")
     # Makes numpy hand `array * value` to Value.__rmul__ instead of looping.
     __array_ufunc__ = None
 
@@ -69,16 +82,37 @@ class Value:
     label: str | None
     inputs: tuple[Value, ...]
 
-    def __init__(self, data: float | int | Array | Value, label: str | None = None) -> None:
+    def __init__(
+        self,
+        data: float | int | Array | Value,
+        label: str | None = None,
+        requires_grad: bool = True,
+    ) -> None:
         if label is not None and not isinstance(label, str):
             raise TypeError(f"Value label must be a str or None, got {type(label).__name__}")
-        if isinstance(data, Value):
-            data = data.data
-        self.data = as_data(data, label)
+        if type(data) is float and data - data == 0.0:
+            self.data = data  # the common case, without the general checks below
+        else:
+            if isinstance(data, Value):
+                data = data.data
+            self.data = as_data(data, label)
         self.grad = 0.0
         self.label = label
         self._op: ops.Op | None = None
+        self._order: list[Value] | None = None
         self.inputs = ()
+        if requires_grad is not True:
+            if requires_grad is not False:
+                raise TypeError(
+                    f"requires_grad must be True or False, got {type(requires_grad).__name__}"
+                )
+            # Same layout, so this only changes what backward() does with the leaf.
+            self.__class__ = _Constant
+
+    @property
+    def requires_grad(self) -> bool:
+        """False for a constant leaf such as the data X: backward() gives it no gradient."""
+        return True
 
     @property
     def op(self) -> str:
@@ -106,83 +140,83 @@ class Value:
     # --- operators: each is an entry of the op table ----------------------------------
 
     def __add__(self, other: Operand) -> Value:
-        o = _lift(other)
-        return NotImplemented if o is None else _apply2(ops.ADD, self, o)
+        o = other if isinstance(other, Value) else _lift(other)
+        return NotImplemented if o is None else _add(self, o)
 
     def __radd__(self, other: Operand) -> Value:
-        o = _lift(other)
-        return NotImplemented if o is None else _apply2(ops.ADD, o, self)
+        o = other if isinstance(other, Value) else _lift(other)
+        return NotImplemented if o is None else _add(o, self)
 
     def __sub__(self, other: Operand) -> Value:
-        o = _lift(other)
-        return NotImplemented if o is None else _apply2(ops.SUB, self, o)
+        o = other if isinstance(other, Value) else _lift(other)
+        return NotImplemented if o is None else _sub(self, o)
 
     def __rsub__(self, other: Operand) -> Value:
-        o = _lift(other)
-        return NotImplemented if o is None else _apply2(ops.SUB, o, self)
+        o = other if isinstance(other, Value) else _lift(other)
+        return NotImplemented if o is None else _sub(o, self)
 
     def __mul__(self, other: Operand) -> Value:
-        o = _lift(other)
-        return NotImplemented if o is None else _apply2(ops.MUL, self, o)
+        o = other if isinstance(other, Value) else _lift(other)
+        return NotImplemented if o is None else _mul(self, o)
 
     def __rmul__(self, other: Operand) -> Value:
-        o = _lift(other)
-        return NotImplemented if o is None else _apply2(ops.MUL, o, self)
+        o = other if isinstance(other, Value) else _lift(other)
+        return NotImplemented if o is None else _mul(o, self)
 
     def __truediv__(self, other: Operand) -> Value:
-        o = _lift(other)
-        return NotImplemented if o is None else _apply2(ops.DIV, self, o)
+        o = other if isinstance(other, Value) else _lift(other)
+        return NotImplemented if o is None else _div(self, o)
 
     def __rtruediv__(self, other: Operand) -> Value:
-        o = _lift(other)
-        return NotImplemented if o is None else _apply2(ops.DIV, o, self)
+        o = other if isinstance(other, Value) else _lift(other)
+        return NotImplemented if o is None else _div(o, self)
 
     def __pow__(self, other: Operand) -> Value:
         if isinstance(other, Value):
-            return _apply2(ops.VPOW, self, other)
-        o = _lift(other)
-        return NotImplemented if o is None else _apply2(ops.POW, self, o)
+            return _vpow(self, other)
+        o = other if isinstance(other, Value) else _lift(other)
+        return NotImplemented if o is None else _pow(self, o)
 
     def __rpow__(self, other: Operand) -> Value:
-        o = _lift(other)
-        return NotImplemented if o is None else _apply2(ops.VPOW, o, self)
+        o = other if isinstance(other, Value) else _lift(other)
+        return NotImplemented if o is None else _vpow(o, self)
 
     def __matmul__(self, other: Operand) -> Value:
-        o = _lift(other)
+        o = other if isinstance(other, Value) else _lift(other)
         return NotImplemented if o is None else _apply2(ops.MATMUL, self, o)
 
     def __rmatmul__(self, other: Operand) -> Value:
-        o = _lift(other)
+        o = other if isinstance(other, Value) else _lift(other)
         return NotImplemented if o is None else _apply2(ops.MATMUL, o, self)
 
     def __neg__(self) -> Value:
-        return _apply1(ops.NEG, self)
+        return _neg(self)
 
     def __pos__(self) -> Value:
         return self
 
     def exp(self) -> Value:
-        return _apply1(ops.EXP, self)
+        return _exp(self)
 
     def log(self) -> Value:
-        return _apply1(ops.LOG, self)
+        return _log(self)
 
     def sigmoid(self) -> Value:
-        return _apply1(ops.SIGMOID, self)
+        return _sigmoid(self)
 
     def tanh(self) -> Value:
-        return _apply1(ops.TANH, self)
+        return _tanh(self)
 
     def relu(self) -> Value:
-        return _apply1(ops.RELU, self)
+        return _relu(self)
 
     def softplus(self) -> Value:
         """log(1 + e^x), computed without overflow; its derivative is sigmoid(x)."""
-        return _apply1(ops.SOFTPLUS, self)
+        return _softplus(self)
 
     def step(self) -> Value:
         """1 where data > 0, else 0 (the derivative of relu); its own derivative is 0."""
-        return _apply1(ops.STEP, self)
+        return _step(self)
 
     def sum(self) -> Value:
         """The sum of all elements, as a scalar node."""
@@ -222,28 +256,127 @@ class Value:
                 f"backward() needs a scalar output, but {describe(self)} has shape "
                 f"{self.shape}: reduce it first, e.g. with .sum() or .mean()"
             )
-        order = topological_order(self)
-        for node in order:
-            node.grad = 0.0
         if create_graph:
+            order = topological_order(self)
+            for node in order:
+                node.grad = 0.0
             _backward_with_graph(self, order)
             return
+        try:
+            below = self._order
+        except AttributeError:  # a node made without the constructor
+            below = None
+        if below is None:
+            below = _order_below_and_reset(self)
+            self._order = below
+        else:
+            for node in below:
+                node.grad = 0.0
         self.grad = 1.0
+        global _in_backward, _backward_errstate
+        nested = _in_backward
+        _in_backward = True
         node = self
         try:
-            for node in reversed(order):
+            op = self._op
+            if op is not None:
+                op.step(self)
+            for node in reversed(below):
                 op = node._op
                 if op is not None:
                     op.step(node)
-                elif not _finite(node.grad):
-                    raise OverflowError("the gradient is not a finite number")
+                elif type(node) is _Constant:
+                    node.grad = 0.0  # the float steps add into every input; undo it here
+                else:
+                    g = node.grad
+                    if (g - g != 0.0) if type(g) is float else not _finite(g):
+                        raise OverflowError("the gradient is not a finite number")
         except (ArithmeticError, ValueError) as exc:
+            if isinstance(exc, FloatingPointError):
+                exc = _numpy_error(exc)
             raise _backward_error(node, exc) from None
+        finally:
+            _in_backward = nested
+            if _backward_errstate is not None and not nested:
+                state, _backward_errstate = _backward_errstate, None
+                state.__exit__(None, None, None)
 
     def zero_grad(self) -> None:
         """Set the gradient of this node and of every node it depends on to 0."""
-        for node in topological_order(self):
+        for node in self._nodes_below():
             node.grad = 0.0
+        self.grad = 0.0
+
+    def _nodes_below(self) -> list[Value]:
+        """The nodes self depends on, inputs first, without self; computed once.
+
+        A node's inputs are fixed when it is made, so its graph never changes and
+        the order can be kept for the next backward().  self is left out so that
+        the cached list never refers back to its owner (no reference cycle, so
+        the graph is freed by reference counting alone).
+        """
+        try:
+            below = self._order
+        except AttributeError:  # a node made without the constructor
+            below = None
+        if below is None:
+            below = topological_order(self)
+            below.pop()  # self, which comes last
+            self._order = below
+        return below
+
+
+def _order_below_and_reset(root: Value) -> list[Value]:
+    """topological_order(root) without root, every grad in it set to 0.
+
+    The same depth-first walk as graph.topological_order, node for node (a test
+    checks they agree), for backward() alone: the visited marks live in the
+    grad slots it is about to reset anyway, instead of in a dict, which makes
+    the walk about a quarter cheaper.  The marks are new objects at every call,
+    so marks left by an interrupted walk can never be mistaken for this one's.
+    """
+    opened, done = object(), object()
+    order: list[Value] = []
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        mark = node.grad
+        if mark is done:
+            continue  # a copy pushed before the node was expanded
+        if mark is opened:
+            node.grad = done  # all of its inputs are in order
+            order.append(node)
+            continue
+        inputs = node.inputs
+        if inputs:
+            node.grad = opened
+            stack.append(node)  # popped again, to be emitted, after its inputs
+            for child in inputs:
+                mark = child.grad
+                if mark is not done and mark is not opened:
+                    stack.append(child)
+        else:
+            node.grad = done
+            order.append(node)
+    order.pop()  # root, which comes last
+    root.grad = 0.0
+    for node in order:
+        node.grad = 0.0
+    return order
+
+
+class _Constant(Value):
+    """A leaf made with ``requires_grad=False``: backward() leaves its grad at 0.
+
+    Only the class differs from Value (same slots), so the hot path tells a
+    constant by its type and ordinary nodes pay nothing for the option.
+    """
+
+    __slots__ = ()
+
+    @property
+    def requires_grad(self) -> bool:
+        return False
 
 
 # --- applying ops ----------------------------------------------------------------------
@@ -256,6 +389,7 @@ def _node(data: Data, op: ops.Op, inputs: tuple[Value, ...]) -> Value:
     out.data = data
     out.grad = 0.0
     out.label = None
+    out._order = None
     if _recording:
         out._op = op
         out.inputs = inputs
@@ -263,6 +397,10 @@ def _node(data: Data, op: ops.Op, inputs: tuple[Value, ...]) -> Value:
         out._op = None
         out.inputs = ()
     return out
+
+
+# _apply1 and _apply2 repeat _node's few lines instead of calling it: they run
+# once per op, and a Python call costs about as much as the rest of the work.
 
 
 def _apply1(op: ops.Op, x: Value) -> Value:
@@ -276,7 +414,18 @@ def _apply1(op: ops.Op, x: Value) -> Value:
             data = _array_forward(op, xd)
     except (ArithmeticError, ValueError) as exc:
         raise _op_error(op, (x,), exc) from None
-    return _node(data, op, (x,))
+    out: Value = _new(Value)
+    out.data = data
+    out.grad = 0.0
+    out.label = None
+    out._order = None
+    if _recording:
+        out._op = op
+        out.inputs = (x,)
+    else:
+        out._op = None
+        out.inputs = ()
+    return out
 
 
 def _apply2(op: ops.Op, x: Value, y: Value) -> Value:
@@ -291,26 +440,47 @@ def _apply2(op: ops.Op, x: Value, y: Value) -> Value:
             data = _array_forward(op, xd, yd)
     except (ArithmeticError, ValueError) as exc:
         raise _op_error(op, (x, y), exc) from None
-    return _node(data, op, (x, y))
+    out: Value = _new(Value)
+    out.data = data
+    out.grad = 0.0
+    out.label = None
+    out._order = None
+    if _recording:
+        out._op = op
+        out.inputs = (x, y)
+    else:
+        out._op = None
+        out.inputs = ()
+    return out
 
 
 def _array_forward(op: ops.Op, *datas: Data) -> Data:
     try:
-        with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
+        with np.errstate(**_RAISE):  # type: ignore[arg-type]
             data: Data = op.forward(*datas)
     except FloatingPointError as exc:
-        text = str(exc)
-        if "overflow" in text:
-            raise OverflowError("the result is too large for a 64-bit float") from None
-        if "divide" in text:
-            raise ZeroDivisionError("division by zero") from None
-        raise ValueError("the result is not a number") from None
+        raise _numpy_error(exc) from None
+    if op.elementwise and type(data) is np.ndarray:
+        # Finite inputs, and numpy raised on overflow, division by zero and NaN:
+        # an elementwise result is finite, no second pass over it is needed.
+        # (Not so for matmul and reductions: BLAS need not report overflow.)
+        return data
     if not isinstance(data, np.ndarray):
         if data - data != 0.0:
             raise _not_finite(data)
     elif not np.isfinite(data).all():
         raise _not_finite(float(data[~np.isfinite(data)].flat[0]))
     return data
+
+
+def _numpy_error(exc: FloatingPointError) -> ArithmeticError | ValueError:
+    """The error a float computation would raise, for numpy's FloatingPointError."""
+    text = str(exc)
+    if "overflow" in text:
+        return OverflowError("the result is too large for a 64-bit float")
+    if "divide" in text:
+        return ZeroDivisionError("division by zero")
+    return ValueError("the result is not a number")
 
 
 def _not_finite(x: float) -> ArithmeticError | ValueError:
@@ -323,11 +493,13 @@ def _lift(x: object) -> Value | None:
     """A Value for an operator's other operand; None for a type we do not take."""
     if isinstance(x, Value):
         return x
-    if type(x) is float:
-        if x - x != 0.0:
+    kind = type(x)
+    if kind is float or kind is int:
+        f = float(x)  # type: ignore[arg-type]
+        if f - f != 0.0:
             raise ValueError(f"cannot use {x} in a computation: graphgrad takes finite numbers")
         v: Value = _new(Value)
-        v.data = x
+        v.data = f
     else:
         try:
             v = Value(x)  # type: ignore[arg-type]
@@ -336,6 +508,7 @@ def _lift(x: object) -> Value | None:
     v.grad = 0.0
     v.label = None
     v._op = None
+    v._order = None
     v.inputs = ()
     return v
 
@@ -375,6 +548,8 @@ def _sum_to(grad: Any, like: Data) -> Any:
     """Sum a gradient over the axes numpy broadcast, back to the shape of ``like``."""
     if not isinstance(like, np.ndarray):
         return grad if type(grad) is float else float(np.sum(grad))
+    if not isinstance(grad, np.ndarray):  # a number spread over every element
+        return np.full(like.shape, grad, dtype=np.float64)
     if grad.shape == like.shape:
         return grad
     extra = grad.ndim - like.ndim
@@ -383,60 +558,306 @@ def _sum_to(grad: Any, like: Data) -> Any:
     return summed.sum(axis=axes, keepdims=True) if axes else summed
 
 
-def _as_rule(partial: ops.Partial) -> Callable[..., Any] | None:
-    if partial is None or callable(partial):
-        return partial
-    constant = partial
-    return lambda *args: constant
+def _array_step(op: ops.Op, node: Value) -> None:
+    """The backward step of one node on the general path: any op, arrays or numbers.
+
+    Reads the table entry as it is: an elementwise partial is multiplied by the
+    output's gradient, a vjp rule is called with it.  Gradients are summed back
+    over broadcast axes, and numpy's overflow or NaN becomes the error a float
+    computation would raise.  Constant leaves (requires_grad=False) are skipped,
+    which is what makes a big data matrix X cost nothing here.
+    """
+    global _backward_errstate
+    if _backward_errstate is None:
+        if not _in_backward:  # run on its own: set numpy's error state just for this step
+            try:
+                with np.errstate(**_RAISE):  # type: ignore[arg-type]
+                    _array_step_raising(op, node)
+            except FloatingPointError as exc:
+                raise _numpy_error(exc) from None
+            return
+        # The first array step of this backward(): set the error state for the
+        # rest of it; backward() undoes it when it ends.
+        state = np.errstate(**_RAISE)  # type: ignore[arg-type]
+        state.__enter__()
+        _backward_errstate = state
+    _array_step_raising(op, node)
+
+
+def _array_step_raising(op: ops.Op, node: Value) -> None:
+    g = node.grad
+    inputs = node.inputs
+    datas = [x.data for x in inputs]
+    out = node.data
+    elementwise = op.elementwise
+    for x, partial in zip(inputs, op.partials, strict=True):
+        if partial is None or type(x) is _Constant:
+            continue
+        if not elementwise:
+            assert callable(partial)
+            contribution = partial(g, *datas, out)
+            # A rule may return a view of g or an input's own data: not ours to keep.
+            fresh = (
+                type(contribution) is np.ndarray
+                and contribution.base is None
+                and contribution is not g
+                and all(contribution is not d for d in datas)
+            )
+        elif callable(partial):
+            contribution = g * partial(*datas, out)
+            fresh = True
+        elif partial == 1.0:
+            contribution = g
+            fresh = False
+        else:
+            contribution = g * partial
+            fresh = True
+        summed = _sum_to(contribution, x.data)
+        fresh = fresh or summed is not contribution
+        grad = x.grad
+        if fresh and type(grad) is float and grad == 0.0 and type(summed) is np.ndarray:
+            # The first contribution, an array no one else holds: keep it rather
+            # than copy it (0.0 + array would be one more pass).
+            x.grad = summed
+        else:
+            # A new array (never +=): the old one may be shared.
+            x.grad = grad + summed
+
+
+class _Symbol:
+    """A stand-in that records the formula a derivative rule computes.
+
+    Called on symbols for its inputs, a rule of the table returns its formula
+    as Python source over those names (``lambda x, y, out: -out / y`` gives
+    ``((-out) / yd)``).  The step compiler writes that source into the step, so
+    the float path does exactly the rule's operations, in the same order, with
+    no call.  The table's functions (exp, sigmoid, step, ...) dispatch to a
+    symbol's method of the same name and stay calls to those functions.  A rule
+    that does anything else (compares or branches on its input, uses an unknown
+    function) raises TypeError here, and the step then calls it as it is.
+    """
+
+    __slots__ = ("source",)
+    __array_ufunc__ = None  # numpy must not treat a symbol as a scalar
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    @staticmethod
+    def _of(x: object) -> str:
+        if isinstance(x, _Symbol):
+            return x.source
+        if type(x) in (float, int) and math.isfinite(x):  # type: ignore[arg-type]
+            return f"({x!r})"  # repr round-trips a float exactly
+        raise TypeError(f"cannot trace a rule that uses {type(x).__name__}")
+
+    def _binary(self, symbol: str, other: object, reflected: bool = False) -> _Symbol:
+        left, right = (
+            (self._of(other), self.source) if reflected else (self.source, self._of(other))
+        )
+        return _Symbol(f"({left} {symbol} {right})")
+
+    def __add__(self, o: object) -> _Symbol:
+        return self._binary("+", o)
+
+    def __radd__(self, o: object) -> _Symbol:
+        return self._binary("+", o, True)
+
+    def __sub__(self, o: object) -> _Symbol:
+        return self._binary("-", o)
+
+    def __rsub__(self, o: object) -> _Symbol:
+        return self._binary("-", o, True)
+
+    def __mul__(self, o: object) -> _Symbol:
+        return self._binary("*", o)
+
+    def __rmul__(self, o: object) -> _Symbol:
+        return self._binary("*", o, True)
+
+    def __truediv__(self, o: object) -> _Symbol:
+        return self._binary("/", o)
+
+    def __rtruediv__(self, o: object) -> _Symbol:
+        return self._binary("/", o, True)
+
+    def __pow__(self, o: object) -> _Symbol:
+        return self._binary("**", o)
+
+    def __rpow__(self, o: object) -> _Symbol:
+        return self._binary("**", o, True)
+
+    def __neg__(self) -> _Symbol:
+        return _Symbol(f"(-{self.source})")
+
+    def _refuse(self, *args: object) -> Any:
+        raise TypeError("a rule that inspects its input's value is called, not traced")
+
+    __bool__ = __float__ = __index__ = _refuse
+    __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = _refuse
+    __hash__ = None  # type: ignore[assignment]
+
+
+# The functions of the table a traced formula may call, by the name it uses.
+_TRACEABLE = ("exp", "log", "sigmoid", "tanh", "relu", "softplus", "step")
+
+
+def _traced_call(name: str) -> Callable[[_Symbol], _Symbol]:
+    def method(self: _Symbol) -> _Symbol:
+        return _Symbol(f"ops.{name}({self.source})")
+
+    return method
+
+
+for _name in _TRACEABLE:
+    setattr(_Symbol, _name, _traced_call(_name))
+
+
+# Inputs on which a traced formula must agree with its rule, to the last bit.
+_SAMPLES = (-2.5, -1.0, -0.5, 0.0, 0.5, 1.0, 3.0)
+
+
+def _formula(rule: Callable[..., Any], names: list[str], namespace: dict[str, Any]) -> str | None:
+    """The source of ``rule`` applied to ``names``, or None if it cannot be traced.
+
+    A trace sees only the operations a rule does on symbols, so it is checked:
+    on every combination of sample numbers the formula must give exactly what
+    the rule gives (the same float, or the same exception), or it is not used.
+    That catches a rule whose float path differs from what it does on symbols
+    (for instance a check made only on numbers).
+    """
+    try:
+        source = _Symbol._of(rule(*(_Symbol(name) for name in names)))
+    except (TypeError, AttributeError, ValueError, ArithmeticError):
+        return None
+    formula = eval(f"lambda {', '.join(names)}: {source}", dict(namespace))
+    for sample in itertools.product(_SAMPLES, repeat=len(names)):
+        if _outcome(rule, sample) != _outcome(formula, sample):
+            return None
+    return source
+
+
+def _outcome(f: Callable[..., Any], args: tuple[float, ...]) -> tuple[str, str]:
+    try:
+        result = f(*args)
+    except Exception as exc:  # the kind of failure is what must match
+        return ("raises", type(exc).__name__)
+    return (type(result).__name__, repr(result))  # repr tells -0.0 and NaN apart
 
 
 def _compile_step(op: ops.Op) -> Callable[[Value], None]:
+    """Write the backward step of ``op`` from its table entry, and compile it.
+
+    For each input the table holds a constant, None (no gradient) or a rule.
+    The step's number path turns these into straight-line code: ``x.grad += g``
+    for a partial of 1, ``-= g`` for -1, ``+= g * c`` for another constant and
+    ``+= g * (formula)`` for a rule, its formula traced from the rule itself
+    (see ``_Symbol``; an untraceable rule is called instead).  No node pays for
+    reading the table, and no derivative is written anywhere but the table.
+    Arrays and ops that are not elementwise take ``_array_step``.  The source is
+    made only from the table (never from user input).
+    """
+    array_step = functools.partial(_array_step, op)
     if not op.elementwise:
-
-        def vjp_step(node: Value) -> None:
-            g = node.grad
-            inputs = node.inputs
-            datas = [x.data for x in inputs]
-            for x, rule in zip(inputs, op.partials, strict=True):
-                if rule is not None and callable(rule):
-                    x.grad = x.grad + _sum_to(rule(g, *datas, node.data), x.data)
-
-        return vjp_step
-
-    if op.arity == 1:
-        rule = _as_rule(op.partials[0])
-        if rule is None:
-            return lambda node: None
-
-        def unary_step(node: Value) -> None:
-            x = node.inputs[0]
-            x.grad += node.grad * rule(x.data, node.data)
-
-        return unary_step
-
-    left, right = (_as_rule(p) for p in op.partials)
-
-    def binary_step(node: Value) -> None:
-        x, y = node.inputs
-        g = node.grad
-        xd = x.data
-        yd = y.data
-        if type(g) is float:
-            if left is not None:
-                x.grad += g * left(xd, yd, node.data)
-            if right is not None:
-                y.grad += g * right(xd, yd, node.data)
-        else:  # arrays: undo broadcasting so each gradient has its input's shape
-            if left is not None:
-                x.grad = x.grad + _sum_to(g * left(xd, yd, node.data), xd)
-            if right is not None:
-                y.grad = y.grad + _sum_to(g * right(xd, yd, node.data), yd)
-
-    return binary_step
+        return array_step
+    names = ("x", "y")[: op.arity]
+    datas = [f"{name}d" for name in names] + ["out"]
+    lines = [f"    {', '.join(names)}, = node.inputs", "    g = node.grad"]
+    lines += ["    if type(g) is not float:", "        return array_step(node)"]
+    namespace: dict[str, Any] = {"array_step": array_step, "ops": ops}
+    body: list[str] = []
+    for i, (name, partial) in enumerate(zip(names, op.partials, strict=True)):
+        if partial is None:
+            continue
+        namespace[f"partial{i}"] = partial
+        if callable(partial):
+            formula = _formula(partial, datas, namespace) or f"partial{i}({', '.join(datas)})"
+            body.append(f"    {name}.grad += g * {formula}")
+        elif partial == 1.0:
+            body.append(f"    {name}.grad += g")
+        elif partial == -1.0:
+            body.append(f"    {name}.grad -= g")  # exactly g * -1.0 added
+        else:
+            body.append(f"    {name}.grad += g * partial{i}")
+    used = [d for d in datas if any(re.search(rf"\b{d}\b", line) for line in body)]
+    loads = [f"    {d} = {'node' if d == 'out' else d[0]}.data" for d in used]
+    # Named so as not to shadow the table's step() a formula may call.
+    source = "def backward_step(node):\n" + "\n".join(lines + loads + body) + "\n"
+    exec(compile(source, f"<backward step of {op.name}>", "exec"), namespace)
+    step: Callable[[Value], None] = namespace["backward_step"]
+    step.__qualname__ = f"{op.name}_step"
+    step.__doc__ = source  # what runs, for a curious reader: print(ops.MUL.step.__doc__)
+    return step
 
 
 for _op in ops.OPS.values():
     _op.step = _compile_step(_op)
+
+
+def _compile_apply(op: ops.Op) -> Callable[..., Value]:
+    """Write the function that applies an elementwise ``op`` to its input nodes.
+
+    The float path computes the op's forward rule, traced from the table like
+    the derivative rules (``(xd + yd)`` for add; an untraceable rule is called),
+    and makes the node inline; anything else goes to _apply1/_apply2, which
+    handle arrays.  What it does is exactly _apply1/_apply2, minus two calls.
+    """
+    names = ["x", "y"][: op.arity]
+    args = ", ".join(names)
+    datas = [f"{name}d" for name in names]
+    formula = _formula(op.forward, datas, {"ops": ops})
+    compute = formula or f"forward({', '.join(datas)})"
+    floats = " and ".join(f"type({d}) is float" for d in datas)
+    general = "_apply1" if op.arity == 1 else "_apply2"
+    lines = [f"def apply_{op.name}({args}, *, op=None, forward=None):"]
+    lines += [f"    {d} = {name}.data" for d, name in zip(datas, names, strict=True)]
+    lines += [
+        f"    if {floats}:",
+        "        try:",
+        f"            data = {compute}",
+        "            if data - data != 0.0:",
+        "                raise _not_finite(data)",
+        "        except (ArithmeticError, ValueError) as exc:",
+        f"            raise _op_error(op, ({args},), exc) from None",
+        "        out = _new(Value)",
+        "        out.data = data",
+        "        out.grad = 0.0",
+        "        out.label = None",
+        "        out._order = None",
+        "        if _recording:",
+        "            out._op = op",
+        f"            out.inputs = ({args},)",
+        "        else:",
+        "            out._op = None",
+        "            out.inputs = ()",
+        "        return out",
+        f"    return {general}(op, {args})",
+    ]
+    source = "\n".join(lines) + "\n"
+    # Run in the module's globals, so that _recording is read live; op and
+    # forward are bound as keyword defaults (fast local reads).
+    made: dict[str, Any] = {}
+    exec(compile(source, f"<apply {op.name}>", "exec"), globals(), made)
+    apply: Callable[..., Value] = made[f"apply_{op.name}"]
+    apply.__kwdefaults__ = {"op": op, "forward": op.forward}
+    apply.__doc__ = source
+    return apply
+
+
+_add = _compile_apply(ops.ADD)
+_sub = _compile_apply(ops.SUB)
+_mul = _compile_apply(ops.MUL)
+_div = _compile_apply(ops.DIV)
+_pow = _compile_apply(ops.POW)
+_vpow = _compile_apply(ops.VPOW)
+_neg = _compile_apply(ops.NEG)
+_exp = _compile_apply(ops.EXP)
+_log = _compile_apply(ops.LOG)
+_sigmoid = _compile_apply(ops.SIGMOID)
+_tanh = _compile_apply(ops.TANH)
+_relu = _compile_apply(ops.RELU)
+_softplus = _compile_apply(ops.SOFTPLUS)
+_step = _compile_apply(ops.STEP)
 
 
 # The graph of the last backward(create_graph=True).  Every later backward()

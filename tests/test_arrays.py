@@ -1,0 +1,451 @@
+"""Values vectorized over arrays: every op, broadcasting, reductions, matmul.
+
+Oracles: central finite differences computed here with numpy on the forward
+formula, the notes' closed-form gradients of logistic regression, and the
+scalar path evaluated element by element.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import hypothesis.extra.numpy as hnp
+import numpy as np
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from graphgrad import Value, no_grad
+from graphgrad.ops import OPS
+
+Array = np.ndarray[Any, np.dtype[np.float64]]
+
+# --- helpers ----------------------------------------------------------------------------
+
+
+def finite_differences(f: Callable[..., float], *xs: Any, h: float = 1e-6) -> list[Any]:
+    """Central differences of a plain numpy function, one element at a time."""
+    grads: list[Any] = []
+    for i, x in enumerate(xs):
+        if isinstance(x, float):
+
+            def shifted(d: float, i: int = i) -> float:
+                moved = list(xs)
+                moved[i] = xs[i] + d
+                return float(f(*moved))
+
+            grads.append((shifted(h) - shifted(-h)) / (2 * h))
+            continue
+        grad = np.empty_like(x)
+        for index in np.ndindex(x.shape):
+            plus, minus = x.copy(), x.copy()
+            plus[index] += h
+            minus[index] -= h
+            up = float(f(*xs[:i], plus, *xs[i + 1 :]))
+            down = float(f(*xs[:i], minus, *xs[i + 1 :]))
+            grad[index] = (up - down) / (2 * h)
+        grads.append(grad)
+    return grads
+
+
+def assert_grad(value: Value, expected: Any, rtol: float = 1e-5, atol: float = 1e-6) -> None:
+    """The gradient has the data's shape and matches ``expected``."""
+    assert np.shape(value.grad) == np.shape(value.data)
+    assert type(value.grad) is type(value.data)
+    np.testing.assert_allclose(value.grad, expected, rtol=rtol, atol=atol)
+
+
+def arrays(shape: Any, low: float = -2.0, high: float = 2.0) -> st.SearchStrategy[Array]:
+    return hnp.arrays(np.float64, shape, elements=st.floats(low, high))
+
+
+def away_from_zero(x: Array, margin: float = 0.2) -> Array:
+    """Move elements out of (-margin, margin): kinks and poles live at 0."""
+    return np.where(x >= 0, x + margin, x - margin)
+
+
+shapes = hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4)
+pairs_of_shapes = hnp.mutually_broadcastable_shapes(
+    num_shapes=2, min_dims=0, max_dims=3, max_side=3
+)
+
+
+# Numpy versions of the ops' forward rules: the oracle's forward, written
+# independently of graphgrad's table.
+NUMPY_UNARY: dict[str, Callable[[Any], Any]] = {
+    "neg": lambda x: -x,
+    "exp": np.exp,
+    "log": np.log,
+    "sigmoid": lambda x: 1.0 / (1.0 + np.exp(-x)),
+    "tanh": np.tanh,
+    "relu": lambda x: np.maximum(x, 0.0),
+    "softplus": lambda x: np.log1p(np.exp(x)),
+    "step": lambda x: (x > 0).astype(float),
+}
+NUMPY_BINARY: dict[str, Callable[[Any, Any], Any]] = {
+    "add": lambda x, y: x + y,
+    "sub": lambda x, y: x - y,
+    "mul": lambda x, y: x * y,
+    "div": lambda x, y: x / y,
+    "vpow": lambda x, y: x**y,
+}
+UNARY = sorted(n for n, op in OPS.items() if op.elementwise and op.arity == 1)
+BINARY = sorted(n for n, op in OPS.items() if op.elementwise and op.arity == 2 and n != "pow")
+
+
+def test_every_elementwise_op_has_a_numpy_oracle() -> None:
+    # A new op in the table must be added here, so that it is checked below.
+    assert set(UNARY) == set(NUMPY_UNARY)
+    assert set(BINARY) == set(NUMPY_BINARY)
+
+
+def apply_unary(name: str, x: Value) -> Value:
+    return -x if name == "neg" else getattr(x, name)()
+
+
+def apply_binary(name: str, x: Any, y: Any) -> Any:
+    ops: dict[str, Callable[[Any, Any], Any]] = {
+        "add": lambda a, b: a + b,
+        "sub": lambda a, b: a - b,
+        "mul": lambda a, b: a * b,
+        "div": lambda a, b: a / b,
+        "vpow": lambda a, b: a**b,
+    }
+    return ops[name](x, y)
+
+
+# --- elementwise ops on arrays -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", UNARY)
+@given(data=st.data())
+def test_unary_ops_on_arrays_match_finite_differences(name: str, data: st.DataObject) -> None:
+    shape = data.draw(shapes)
+    x = away_from_zero(data.draw(arrays(shape)))
+    if name == "log":
+        x = np.abs(x)
+    weights = data.draw(arrays(shape))  # so that each element's gradient differs
+    xv = Value(x, label="x")
+    out = apply_unary(name, xv)
+    assert out.shape == shape
+    np.testing.assert_allclose(out.data, NUMPY_UNARY[name](x), rtol=1e-12, atol=1e-12)
+    (out * weights).sum().backward()
+    (expected,) = finite_differences(lambda x: np.sum(NUMPY_UNARY[name](x) * weights), x)
+    assert_grad(xv, expected)
+
+
+@pytest.mark.parametrize("name", BINARY)
+@given(data=st.data())
+def test_binary_ops_broadcast_and_sum_gradients_back(name: str, data: st.DataObject) -> None:
+    (shape_x, shape_y), result_shape = data.draw(pairs_of_shapes)
+    x = data.draw(arrays(shape_x)) if shape_x else data.draw(st.floats(-2.0, 2.0))
+    y = data.draw(arrays(shape_y)) if shape_y else data.draw(st.floats(-2.0, 2.0))
+    if name in ("div", "vpow"):
+        y = away_from_zero(np.asarray(y)) if shape_y else float(away_from_zero(np.asarray(y)))
+    if name == "vpow":
+        x = np.abs(away_from_zero(np.asarray(x))) if shape_x else abs(x) + 0.2
+    weights = data.draw(arrays(result_shape)) if result_shape else 0.7
+    xv, yv = Value(x, label="x"), Value(y, label="y")
+    out = apply_binary(name, xv, yv)
+    assert out.shape == result_shape
+    np.testing.assert_allclose(out.data, NUMPY_BINARY[name](x, y), rtol=1e-12)
+    (out * weights).sum().backward()
+
+    def oracle(x: Any, y: Any) -> float:
+        return float(np.sum(NUMPY_BINARY[name](x, y) * weights))
+
+    dx, dy = finite_differences(oracle, x, y)
+    assert_grad(xv, dx, rtol=1e-4, atol=1e-5)
+    assert_grad(yv, dy, rtol=1e-4, atol=1e-5)
+
+
+@given(x=arrays(shapes, 0.2, 2.0), exponent=st.sampled_from([2, 3, -1, 0.5, -1.5, 2.5]))
+def test_power_by_a_number_on_arrays(x: Array, exponent: float) -> None:
+    xv = Value(x, label="x")
+    (xv**exponent).sum().backward()
+    assert_grad(xv, exponent * x ** (exponent - 1.0), rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("shape_x", "shape_y"),
+    [((), (5,)), ((5,), ()), ((3, 1), (1, 4)), ((1, 4), (3, 1)), ((4,), (3, 4)), ((3, 1), (3, 4))],
+)
+def test_named_broadcasting_cases(shape_x: tuple[int, ...], shape_y: tuple[int, ...]) -> None:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=shape_x) if shape_x else 1.5
+    y = rng.normal(size=shape_y) if shape_y else -0.5
+    weights = rng.normal(size=np.broadcast_shapes(shape_x, shape_y))
+    xv, yv = Value(x), Value(y)
+    (xv * yv * weights).sum().backward()
+    dx, dy = finite_differences(lambda x, y: np.sum(x * y * weights), x, y)
+    assert_grad(xv, dx)
+    assert_grad(yv, dy)
+    # The closed form: each input's gradient is the product summed over broadcast axes.
+    assert np.isclose(np.sum(xv.grad), np.sum(y * weights * np.ones_like(x)))
+
+
+def test_plain_numbers_and_arrays_mix_as_operands() -> None:
+    x = Value(np.array([1.0, 2.0, 3.0]), label="x")
+    c = np.array([2.0, 0.5, -1.0])
+    J = (c * x + 1 - x / 2 + 3 ** (x / 10)).sum()
+    J.backward()
+    assert_grad(x, c - 0.5 + math.log(3) / 10 * 3 ** (x.data / 10))
+
+
+# --- reductions and linear algebra ----------------------------------------------------------
+
+
+@given(x=arrays(shapes), factor=st.floats(-3.0, 3.0))
+def test_sum_and_mean_reduce_to_a_scalar_with_closed_form_gradients(
+    x: Array, factor: float
+) -> None:
+    xv = Value(x)
+    total, mean = xv.sum(), xv.mean()
+    assert type(total.data) is float and type(mean.data) is float
+    assert math.isclose(total.data, float(np.sum(x)), rel_tol=1e-12, abs_tol=1e-12)
+    (total * factor + mean).backward()
+    assert_grad(xv, np.full(x.shape, factor + 1.0 / x.size), rtol=1e-12)
+
+
+@given(
+    shapes=st.sampled_from([((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 4)), ((2, 3), (3, 4))]),
+    data=st.data(),
+)
+def test_matmul_of_every_rank_matches_finite_differences(
+    shapes: tuple[tuple[int, ...], tuple[int, ...]], data: st.DataObject
+) -> None:
+    x, y = data.draw(arrays(shapes[0])), data.draw(arrays(shapes[1]))
+    out_shape = np.matmul(x, y).shape
+    weights = data.draw(arrays(out_shape)) if out_shape else 1.3
+    xv, yv = Value(x), Value(y)
+    out = xv @ yv
+    assert out.shape == out_shape
+    (out * weights).sum().backward()
+    dx, dy = finite_differences(lambda x, y: np.sum((x @ y) * weights), x, y)
+    assert_grad(xv, dx)
+    assert_grad(yv, dy)
+
+
+@given(data=st.data())
+def test_outer_and_transpose(data: st.DataObject) -> None:
+    x, y = data.draw(arrays((3,))), data.draw(arrays((4,)))
+    weights = data.draw(arrays((4, 3)))
+    xv, yv = Value(x), Value(y)
+    out = xv.outer(yv).T
+    assert out.shape == (4, 3)
+    (out * weights).sum().backward()
+    dx, dy = finite_differences(lambda x, y: np.sum(np.outer(x, y).T * weights), x, y)
+    assert_grad(xv, dx)
+    assert_grad(yv, dy)
+
+
+def test_transpose_of_a_number_and_of_a_vector_is_itself() -> None:
+    a, v = Value(2.0), Value(np.array([1.0, 2.0]))
+    (a.T * 3.0 + (v.T * v).sum()).backward()
+    assert a.grad == 3.0
+    assert_grad(v, 2 * v.data)
+
+
+# --- the notes' vectorized logistic regression ---------------------------------------------
+
+problems = st.tuples(st.integers(1, 6), st.integers(1, 8), st.integers(0, 2**32 - 1))
+
+
+def _problem(nx: int, m: int, seed: int) -> tuple[Array, Array, Array, float]:
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(nx, m))  # the notes: one column per example
+    Y = (rng.random(m) < 0.5).astype(float)
+    return X, Y, rng.normal(size=nx), float(rng.normal())
+
+
+@given(problems)
+def test_notes_form_gradients_equal_the_closed_forms(problem: tuple[int, int, int]) -> None:
+    X, Y, w0, b0 = _problem(*problem)
+    m = X.shape[1]
+    w, b = Value(w0, label="w"), Value(b0, label="b")
+    Z = w @ X + b  # Z = wᵀX + b, shape (m,)
+    A = Z.sigmoid()
+    J = (-(Y * A.log() + (1 - Y) * (1 - A).log())).mean()
+    J.backward()
+    # The notes: dZ = A - Y, dw = X dZᵀ / m, db = mean(dZ)
+    A_np = 1.0 / (1.0 + np.exp(-(w0 @ X + b0)))
+    dZ = A_np - Y
+    assert math.isclose(
+        J.data, float(-np.mean(Y * np.log(A_np) + (1 - Y) * np.log(1 - A_np))), rel_tol=1e-9
+    )
+    assert_grad(w, X @ dZ / m, rtol=1e-9, atol=1e-12)
+    assert_grad(b, float(np.mean(dZ)), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(Z.grad, dZ / m, rtol=1e-9, atol=1e-12)
+
+
+@given(problems)
+def test_scikit_learn_form_with_softplus_equals_the_closed_forms(
+    problem: tuple[int, int, int],
+) -> None:
+    Xt, y, w0, b0 = _problem(*problem)
+    X = Xt.T.copy()  # scikit-learn: one row per example
+    m = X.shape[0]
+    Xv, yv = Value(X, label="X", requires_grad=False), Value(y, label="y", requires_grad=False)
+    w, b = Value(w0, label="w"), Value(b0, label="b")
+    z = Xv @ w + b
+    J = (z.softplus() - yv * z).mean()  # = cross-entropy of sigmoid(z), without overflow
+    J.backward()
+    dz = 1.0 / (1.0 + np.exp(-(X @ w0 + b0))) - y
+    assert_grad(w, X.T @ dz / m, rtol=1e-9, atol=1e-12)
+    assert_grad(b, float(np.mean(dz)), rtol=1e-9, atol=1e-12)
+    assert Xv.grad == 0.0 and yv.grad == 0.0  # constants receive no gradient
+
+
+def test_gradient_descent_step_under_no_grad_matches_numpy() -> None:
+    X, Y, w0, b0 = _problem(3, 50, 7)
+    w, b = Value(w0.copy()), Value(b0)
+    wn, bn = w0.copy(), b0
+    for _ in range(20):
+        J = ((w @ X + b).softplus() - Y * (w @ X + b)).mean()
+        J.backward()
+        with no_grad():
+            w.data = (w - 0.5 * w.grad).data
+            b.data = (b - 0.5 * b.grad).data
+        dZ = 1.0 / (1.0 + np.exp(-(wn @ X + bn))) - Y
+        wn, bn = wn - 0.5 * X @ dZ / 50, bn - 0.5 * float(np.mean(dZ))
+    np.testing.assert_allclose(w.data, wn, rtol=1e-12)
+    assert math.isclose(b.data, bn, rel_tol=1e-12)
+
+
+# --- arrays equal the scalar path, element by element ---------------------------------------
+
+
+def _expression(x: Any, y: Any) -> Any:
+    return ((x * y + x / y - y.tanh()).sigmoid() + (x - y).relu() + x.exp().log()) * y.softplus()
+
+
+@given(x=arrays((5,)), y=arrays((5,)))
+def test_array_results_equal_the_scalar_path_per_element(x: Array, y: Array) -> None:
+    y = away_from_zero(y)
+    assume(np.all(np.abs(x - y) > 1e-3))  # off relu's kink
+    xv, yv = Value(x), Value(y)
+    out = _expression(xv, yv)
+    out.sum().backward()
+    for i in range(5):
+        xs, ys = Value(float(x[i])), Value(float(y[i]))
+        scalar = _expression(xs, ys)
+        scalar.backward()
+        # numpy's exp/log/tanh may differ from math's in the last bits
+        assert math.isclose(out.data[i], scalar.data, rel_tol=1e-13, abs_tol=1e-15)
+        assert math.isclose(xv.grad[i], xs.grad, rel_tol=1e-12, abs_tol=1e-14)
+        assert math.isclose(yv.grad[i], ys.grad, rel_tol=1e-12, abs_tol=1e-14)
+
+
+# --- constants ------------------------------------------------------------------------------
+
+
+def test_constant_leaves_get_no_gradient_and_change_nothing_else() -> None:
+    rng = np.random.default_rng(3)
+    X, c = rng.normal(size=(4, 3)), rng.normal(size=4)
+    w_free, w_fixed = Value(rng.normal(size=3)), None
+    w_fixed = Value(w_free.data)
+    for constant in (False, True):
+        Xv = Value(X, requires_grad=not constant)
+        cv = Value(1.5, requires_grad=not constant)
+        w = w_fixed if constant else w_free
+        assert w is not None
+        ((Xv @ w) * c * cv).sum().backward()
+        assert Xv.requires_grad is (not constant)
+        if constant:
+            assert Xv.grad == 0.0 and cv.grad == 0.0
+        else:
+            assert_grad(Xv, np.outer(c * 1.5, w.data))
+            assert math.isclose(cv.grad, float(np.sum((X @ w.data) * c)))
+    assert w_fixed is not None
+    np.testing.assert_array_equal(w_fixed.grad, w_free.grad)
+
+
+def test_requires_grad_must_be_a_bool() -> None:
+    with pytest.raises(TypeError, match="requires_grad must be True or False"):
+        Value(1.0, requires_grad=1)  # type: ignore[arg-type]
+    assert Value(1.0).requires_grad is True
+    assert (Value(1.0, requires_grad=False) * 2).requires_grad is True
+
+
+# --- errors ---------------------------------------------------------------------------------
+
+
+def test_shape_mismatch_names_both_nodes() -> None:
+    w, X = Value(np.ones(3), label="w"), Value(np.ones(4), label="X")
+    with pytest.raises(ValueError, match=r"add of 'w' \(shape \(3,\)\) and 'X' \(shape \(4,\)\)"):
+        w + X
+    with pytest.raises(ValueError, match=r"matmul of 'w' \(shape \(3,\)\) and 'M'"):
+        w @ Value(np.ones((4, 2)), label="M")
+    with pytest.raises(ValueError, match=r"matmul of 'w'.*needs arrays"):
+        w @ Value(2.0)
+    with pytest.raises(ValueError, match=r"outer of 'A'.*1-D arrays"):
+        Value(np.ones((2, 2)), label="A").outer(w)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_nan_and_infinity_in_arrays_are_rejected(bad: float) -> None:
+    data = np.array([1.0, bad, 3.0])
+    with pytest.raises(ValueError, match="'x': the array holds NaN or infinity"):
+        Value(data, label="x")
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        Value(np.ones(3)) * data
+
+
+def test_array_forward_failures_name_the_op_and_nodes() -> None:
+    x = Value(np.array([1.0, 800.0]), label="x")
+    with pytest.raises(OverflowError, match=r"exp of 'x'.*too large"):
+        x.exp()
+    with pytest.raises(ValueError, match=r"log of 'x'.*positive"):
+        Value(np.array([1.0, -1.0]), label="x").log()
+    with pytest.raises(ZeroDivisionError, match=r"div of .* and 'z'.*division by zero"):
+        Value(np.ones(2)) / Value(np.array([1.0, 0.0]), label="z")
+    with pytest.raises(ValueError, match="mean of an empty array"):
+        Value(np.ones(0)).mean()
+
+
+def test_array_backward_failures_raise_instead_of_warning() -> None:
+    # d(x^0.5)/dx at 0 is infinite: an error naming the node, not a RuntimeWarning.
+    x = Value(np.array([0.0, 1.0]), label="x")
+    J = (x**0.5).sum()
+    with pytest.raises(ZeroDivisionError, match="backward through the pow node"):
+        J.backward()
+    big = Value(np.array([1e-300]), label="tiny")
+    J = (big.log() * 1e200).sum()
+    with pytest.raises(OverflowError, match="backward through the log node"):
+        J.backward()
+
+
+def test_backward_needs_a_scalar_root() -> None:
+    with pytest.raises(ValueError, match=r"scalar output.*shape \(3,\).*\.sum\(\)"):
+        (Value(np.ones(3)) * 2).backward()
+
+
+def test_arrays_are_copied_so_later_edits_change_nothing() -> None:
+    data = np.array([1.0, 2.0])
+    v = Value(data)
+    data[0] = 100.0
+    assert v.data[0] == 1.0
+
+
+def test_an_array_step_run_on_its_own_raises_like_backward() -> None:
+    # Outside backward() the step sets numpy's error state itself.
+    x = Value(np.array([1e-300, 1.0]), label="x")
+    node = x.log()
+    node.grad = np.array([1e300, 1.0])
+    with pytest.raises(OverflowError, match="too large"):
+        node._op.step(node)  # type: ignore[union-attr]
+
+
+def test_backward_leaves_numpys_error_state_as_it_was() -> None:
+    before = np.geterr()
+    x = Value(np.array([0.0, 1.0]))
+    (x * 2.0).sum().backward()
+    assert np.geterr() == before
+    with pytest.raises(ZeroDivisionError):
+        (x**0.5).sum().backward()
+    assert np.geterr() == before
+    a = Value(2.0)
+    (a * a).backward()  # numbers only: numpy's state is not touched at all
+    assert np.geterr() == before and a.grad == 4.0
