@@ -121,7 +121,10 @@ def picture_script() -> Any:
 def test_every_picture_in_the_docs_comes_from_the_script() -> None:
     names = set(picture_script().picture_names())
     on_disk = {p.name for p in (DOCS / "images").iterdir()}
-    assert on_disk == names, "docs/images must hold exactly what generate_pictures.py writes"
+    assert on_disk == names, (
+        "docs/images must hold exactly what docs/generate_pictures.py writes: add the "
+        "picture's generator (a demo run or a drawing function) to that script"
+    )
     for path in doc_files():
         for shown in re.findall(r"images/([\w.-]+)", path.read_text(encoding="utf-8")):
             assert shown in names, f"{path.name} shows {shown}, which no script generates"
@@ -145,7 +148,9 @@ def test_the_script_regenerates_the_committed_pictures(tmp_path: Path) -> None:
     for path in written:
         fresh, committed = path.read_bytes(), (DOCS / "images" / path.name).read_bytes()
         if path.suffix == ".svg":
-            assert svg_texts(fresh) == svg_texts(committed), f"{path.name} is out of date"
+            assert svg_texts(fresh) == svg_texts(committed), (
+                f"docs/images/{path.name} is out of date: run python docs/generate_pictures.py"
+            )
             assert svg_texts(fresh), path.name
         else:
             assert png_size(fresh) == png_size(committed), path.name
