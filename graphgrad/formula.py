@@ -95,7 +95,7 @@ def is_constant(node: Value) -> bool:
 def wants_gradient(node: Value) -> bool:
     """False for a constant leaf made with ``requires_grad=False`` (such as the data X),
     which backward() gives no gradient, so pictures and traces show none."""
-    return bool(getattr(node, "requires_grad", True))
+    return node.requires_grad
 
 
 class Sym:

@@ -905,7 +905,7 @@ def _backward_with_graph(root: Value, order: list[Value]) -> None:
             for x, partial in zip(node.inputs, op.partials, strict=True):
                 # No gradient for a constant exponent, nor for a constant leaf such
                 # as the data X (requires_grad False, where the engine has it).
-                if partial is None or not getattr(x, "requires_grad", True):
+                if partial is None or type(x) is _Constant:
                     continue
                 if op.elementwise:
                     local = partial(*args, node) if callable(partial) else partial

@@ -568,18 +568,8 @@ def test_newton_vs_gradient_descent_demo(tmp_path: Path) -> None:
     assert abs(newton_costs[-1] - newton_costs[-2]) < 1e-8
 
 
-class _FrozenLeaf(Value):
-    """A leaf that asks for no gradient, as constant data leaves do."""
-
-    __slots__ = ()
-
-    @property
-    def requires_grad(self) -> bool:
-        return False
-
-
 def test_create_graph_gives_no_gradient_to_leaves_that_ask_for_none() -> None:
-    X = _FrozenLeaf(np.array([[1.0, 2.0], [3.0, -1.0], [0.5, 0.5]]))
+    X = Value(np.array([[1.0, 2.0], [3.0, -1.0], [0.5, 0.5]]), requires_grad=False)
     w = Value(np.array([0.2, -0.4]))
     (X @ w).sigmoid().mean().backward(create_graph=True)
     assert X.grad == 0.0  # no (m, nx) gradient graph was built for the data

@@ -8,9 +8,8 @@ calling ``backward()``, so every gradient comes from the op table.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
-from typing import Any, ClassVar, TypeVar
+from typing import ClassVar, TypeVar
 
 import numpy as np
 
@@ -29,19 +28,12 @@ ModelT = TypeVar("ModelT", bound="NeuronModel")
 Epoch = Callable[[Callable[[], Value]], float]
 
 
-# Whether this engine has constant leaves, Value(..., requires_grad=False),
-# which backward() gives no gradient.  The data X and y need none, and X's
-# would cost an (m, nx) array per step.
-_CONSTANT_LEAVES = "requires_grad" in inspect.signature(Value.__init__).parameters
-
-
 def data_leaf(data: Array, label: str) -> Value:
-    """A leaf for training data: a constant one where the engine supports it."""
-    if _CONSTANT_LEAVES:
-        make: Any = Value  # the keyword is checked at run time above
-        leaf: Value = make(data, label=label, requires_grad=False)
-        return leaf
-    return Value(data, label=label)
+    """A constant leaf for training data: backward() gives it no gradient.
+
+    The data X and y need none, and X's would cost an (m, nx) array per step.
+    """
+    return Value(data, label=label, requires_grad=False)
 
 
 class NotFittedError(ValueError, AttributeError):
