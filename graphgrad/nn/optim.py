@@ -25,18 +25,7 @@ class GradientDescent:
     """
 
     def __init__(self, parameters: Iterable[Value], lr: float = 0.1) -> None:
-        params = list(parameters)
-        if not params:
-            raise ValueError("GradientDescent needs at least one parameter")
-        for i, p in enumerate(params):
-            if not isinstance(p, Value):
-                raise TypeError(f"parameters[{i}] must be a Value, got {type(p).__name__}")
-            if p.op:
-                raise ValueError(
-                    f"parameters[{i}] ({describe(p)}) is the output of an op; "
-                    "gradient descent updates leaves only"
-                )
-        self.parameters = params
+        self.parameters = _leaf_parameters(parameters, "GradientDescent", "gradient descent")
         self.lr = check_lr(lr)
 
     def zero_grad(self) -> None:
@@ -90,18 +79,7 @@ class Newton:
     """
 
     def __init__(self, parameters: Iterable[Value]) -> None:
-        params = list(parameters)
-        if not params:
-            raise ValueError("Newton needs at least one parameter")
-        for i, p in enumerate(params):
-            if not isinstance(p, Value):
-                raise TypeError(f"parameters[{i}] must be a Value, got {type(p).__name__}")
-            if p.op:
-                raise ValueError(
-                    f"parameters[{i}] ({describe(p)}) is the output of an op; "
-                    "Newton's method updates leaves only"
-                )
-        self.parameters = params
+        self.parameters = _leaf_parameters(parameters, "Newton", "Newton's method")
 
     def step(self, cost: Value) -> None:
         """Move the parameters by one Newton step on ``cost`` (a scalar Value).
@@ -144,3 +122,19 @@ class Newton:
         # Assign only when every update succeeded, so a failure changes nothing.
         for p, data in zip(self.parameters, updated, strict=True):
             p.data = data
+
+
+def _leaf_parameters(parameters: Iterable[Value], optimizer: str, method: str) -> list[Value]:
+    """The parameters as a list, each checked to be a leaf Value that ``method`` can update."""
+    params = list(parameters)
+    if not params:
+        raise ValueError(f"{optimizer} needs at least one parameter")
+    for i, p in enumerate(params):
+        if not isinstance(p, Value):
+            raise TypeError(f"parameters[{i}] must be a Value, got {type(p).__name__}")
+        if p.op:
+            raise ValueError(
+                f"parameters[{i}] ({describe(p)}) is the output of an op; "
+                f"{method} updates leaves only"
+            )
+    return params
