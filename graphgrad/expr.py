@@ -21,6 +21,7 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from graphgrad.value import Value
 
@@ -275,16 +276,28 @@ def _evaluate(node: Node, leaves: Mapping[str, Value]) -> Value | float:
     left = _evaluate(node.left, leaves)
     right = _evaluate(node.right, leaves)
     if not isinstance(left, Value) and not isinstance(right, Value):
-        left = Value(left)  # both numbers: compute through the engine's checks
-    if node.symbol == "+":
-        return left + right
-    if node.symbol == "-":
-        return left - right
-    if node.symbol == "*":
-        return left * right
-    if node.symbol == "/":
-        return left / right
-    return left**right
+        # Both numbers: compute through the engine's checks, then keep only the
+        # number, so that a constant such as the exponent in x**(1+1) stays a
+        # constant (a number exponent, not a Value one that wants d/dexponent).
+        folded: float = _combine(node.symbol, Value(left), right).data  # type: ignore[assignment]
+        return folded
+    return _combine(node.symbol, left, right)
+
+
+def _combine(symbol: str, left: Any, right: Any) -> Value:
+    """left (symbol) right, for the symbols of Binary; at least one side is a Value."""
+    result: Value
+    if symbol == "+":
+        result = left + right
+    elif symbol == "-":
+        result = left - right
+    elif symbol == "*":
+        result = left * right
+    elif symbol == "/":
+        result = left / right
+    else:
+        result = left**right
+    return result
 
 
 def _as_value(x: Value | float) -> Value:

@@ -184,3 +184,12 @@ def test_expressions_starting_with_minus(capsys: pytest.CaptureFixture[str]) -> 
     assert capsys.readouterr().out == "J = -6\nda = -3\ndb = -2\n"
     assert main(["grad", "--", "-omega*t", "omega=2", "t=3"]) == 0
     assert capsys.readouterr().out == "J = -6\ndomega = -3\ndt = -2\n"
+
+
+@pytest.mark.parametrize(("x", "dx"), [("-2", "-4"), ("0", "0"), ("3", "6")])
+def test_a_constant_exponent_written_as_an_expression_stays_a_constant(
+    x: str, dx: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # d/dx x**(1+1) = 2x; the exponent must not be differentiated (log of x <= 0).
+    assert main(["grad", "x**(1+1)", f"x={x}"]) == 0
+    assert f"dx = {dx}" in capsys.readouterr().out.splitlines()
