@@ -173,8 +173,10 @@ class Value:
 
     def __pow__(self, other: Operand) -> Value:
         if isinstance(other, Value):
-            return _vpow(self, other)
-        o = other if isinstance(other, Value) else _lift(other)
+            # A constant exponent takes pow, whose exponent gets no gradient:
+            # d/dy x**y = x**y log x would fail for x <= 0 and is not wanted.
+            return _pow(self, other) if type(other) is _Constant else _vpow(self, other)
+        o = _lift(other)
         return NotImplemented if o is None else _pow(self, o)
 
     def __rpow__(self, other: Operand) -> Value:
@@ -411,6 +413,7 @@ def _apply1(op: ops.Op, x: Value) -> Value:
             if data - data != 0.0:
                 raise _not_finite(data)
         else:
+            _check_data(x)
             data = _array_forward(op, xd)
     except (ArithmeticError, ValueError) as exc:
         raise _op_error(op, (x,), exc) from None
@@ -437,6 +440,8 @@ def _apply2(op: ops.Op, x: Value, y: Value) -> Value:
             if data - data != 0.0:
                 raise _not_finite(data)
         else:
+            _check_data(x)
+            _check_data(y)
             data = _array_forward(op, xd, yd)
     except (ArithmeticError, ValueError) as exc:
         raise _op_error(op, (x, y), exc) from None
@@ -452,6 +457,15 @@ def _apply2(op: ops.Op, x: Value, y: Value) -> Value:
         out._op = None
         out.inputs = ()
     return out
+
+
+def _check_data(x: Value) -> None:
+    """Off the float path: data someone assigned by hand must still be a float or array."""
+    if type(x.data) is not float and type(x.data) is not np.ndarray:
+        raise TypeError(
+            f"the data of {describe(x)} is {type(x.data).__name__} {_clip(repr(x.data))}: "
+            "a node holds a float or a float64 numpy array (assign e.g. 5.0, not 5)"
+        )
 
 
 def _array_forward(op: ops.Op, *datas: Data) -> Data:
@@ -495,7 +509,12 @@ def _lift(x: object) -> Value | None:
         return x
     kind = type(x)
     if kind is float or kind is int:
-        f = float(x)  # type: ignore[arg-type]
+        try:
+            f = float(x)  # type: ignore[arg-type]
+        except OverflowError:
+            raise OverflowError(
+                f"cannot use {_clip(repr(x))}: too large for a 64-bit float"
+            ) from None
         if f - f != 0.0:
             raise ValueError(f"cannot use {x} in a computation: graphgrad takes finite numbers")
         v: Value = _new(Value)
@@ -532,7 +551,12 @@ def as_data(x: object, label: str | None = None) -> Data:
         if not np.isfinite(data).all():
             raise ValueError(f"Value{_for(label)}: the array holds NaN or infinity")
         return data
-    f = float(x)
+    try:
+        f = float(x)
+    except OverflowError:
+        raise OverflowError(
+            f"Value{_for(label)} got {_clip(repr(x))}: too large for a 64-bit float"
+        ) from None
     if f - f != 0.0:
         raise ValueError(
             f"Value{_for(label)} got {f}: graphgrad takes finite numbers only "
@@ -979,7 +1003,7 @@ def _for(label: str | None) -> str:
 
 def describe(v: Value) -> str:
     """How an error message names a node: its label, else its op and data."""
-    data = f"shape {v.shape}" if type(v.data) is not float else f"data={v.data!r}"
+    data = f"shape {v.shape}" if isinstance(v.data, np.ndarray) else f"data={v.data!r}"
     if v.label is not None:
         return f"{_clip(repr(v.label))} ({data})"
     if v._op is not None:

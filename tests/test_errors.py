@@ -105,3 +105,27 @@ def test_unlabelled_nodes_are_described_by_op_and_data() -> None:
     x = Value(3.0)
     with pytest.raises(ValueError, match=r"log of the sub node \(data=-1.0\)"):
         (x - 4).log()
+
+
+def test_data_assigned_by_hand_must_stay_a_float() -> None:
+    w = Value(1.0, label="w")
+    w.data = 5  # type: ignore[assignment]  # an int, as in `w.data = 5`
+    with pytest.raises(TypeError, match=r"data of 'w' \(data=5\) is int 5.*5\.0"):
+        w * w
+    with pytest.raises(TypeError, match=r"data of 'w'"):
+        w.exp()
+
+
+def test_integers_too_large_for_a_float_are_named() -> None:
+    with pytest.raises(OverflowError, match=r"Value 'big' got 1000.*too large"):
+        Value(10**400, label="big")
+    with pytest.raises(OverflowError, match="too large"):
+        Value(1.0) * 10**400
+
+
+def test_a_constant_exponent_leaf_gets_no_gradient_and_needs_no_log() -> None:
+    x = Value(-2.0, label="x")
+    y = x ** Value(3.0, requires_grad=False)  # d/dy would need log(-2)
+    y.backward()
+    assert y.op == "pow"
+    assert x.grad == 12.0  # 3 x^2
