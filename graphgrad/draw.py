@@ -33,7 +33,6 @@ import shutil
 import subprocess
 import sys
 import threading
-import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -46,7 +45,7 @@ from graphgrad.formula import (
     summary_lines,
     wants_gradient,
 )
-from graphgrad.graph import display_names, topological_order
+from graphgrad.graph import display_names, printable, topological_order
 from graphgrad.value import Value
 
 DEFAULT_MAX_NODES = 2000
@@ -85,22 +84,6 @@ class RendererError(RuntimeError):
 # --- DOT text ----------------------------------------------------------------------------
 
 
-# Line and paragraph separators (U+2028, U+2029) break lines in some viewers.
-_SHOWN_AS_ESCAPES = frozenset({"Zl", "Zp"})
-
-
-def _visible(ch: str) -> str:
-    """Control, format, surrogate and line-separator characters as their escape, e.g. \\n."""
-    if ch == "\n":
-        return "\\n"
-    if ch == "\t":
-        return "\\t"
-    if ch == "\r":
-        return "\\r"
-    code = ord(ch)
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-
 def _escape(text: str) -> str:
     """Text for inside a DOT double-quoted label, shown exactly as given.
 
@@ -108,19 +91,7 @@ def _escape(text: str) -> str:
     (&lt;) in labels, so backslashes are doubled and & becomes &amp;; control
     characters are shown as their escapes instead of acting on the layout.
     """
-    out: list[str] = []
-    for ch in text:
-        if ch == "\\":
-            out.append("\\\\")
-        elif ch == '"':
-            out.append('\\"')
-        elif ch == "&":
-            out.append("&amp;")
-        elif unicodedata.category(ch) in _SHOWN_AS_ESCAPES or unicodedata.category(ch)[0] == "C":
-            out.append(_escape(_visible(ch)))
-        else:
-            out.append(ch)
-    return "".join(out)
+    return printable(text).replace("\\", "\\\\").replace('"', '\\"').replace("&", "&amp;")
 
 
 def dot_string(*lines: str) -> str:

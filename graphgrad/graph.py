@@ -6,6 +6,7 @@ Works on any node with an ``inputs`` tuple, so it imports nothing of graphgrad.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Hashable, Sequence
 from typing import Protocol, TypeVar
 
@@ -58,11 +59,39 @@ def topological_order(root: N) -> list[N]:
     return order
 
 
+def printable(text: str) -> str:
+    r"""``text`` with control, format and line-separator characters as escapes.
+
+    A label is shown, never obeyed: a newline or a terminal escape sequence in
+    it must not break a table's layout or drive the terminal.
+
+    >>> printable("a\nb\x1b[2J")
+    'a\\nb\\x1b[2J'
+    """
+    return "".join(_escape_character(ch) if _is_hidden(ch) else ch for ch in text)
+
+
+def _is_hidden(ch: str) -> bool:
+    category = unicodedata.category(ch)
+    # C*: control, format, surrogate, private use, unassigned; Zl/Zp: line and
+    # paragraph separators, which break lines in some viewers.
+    return category[0] == "C" or category in ("Zl", "Zp")
+
+
+def _escape_character(ch: str) -> str:
+    special = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}.get(ch)
+    if special is not None:
+        return special
+    code = ord(ch)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
 def display_names(order: Sequence[N]) -> dict[N, str]:
     """A short unique name for each node: its label, else v1, v2, ... in order.
 
     Two nodes that share a label keep it, with a suffix (#2, #3) on the later
-    ones so a picture or trace never confuses them.
+    ones so a picture or trace never confuses them.  Labels are returned as
+    given: show them through :func:`printable` (or an escaping of your own).
     """
     names: dict[N, str] = {}
     used: dict[str, int] = {}

@@ -15,6 +15,7 @@ from graphgrad.formula import (
     summarize,
     wants_gradient,
 )
+from graphgrad.graph import printable
 from graphgrad.value import Value
 
 # Characters that make a formula need parentheses when multiplied by a gradient.
@@ -58,6 +59,7 @@ def trace(
     if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
         raise ValueError(f"max_nodes must be a positive integer, got {max_nodes!r}")
     nodes, names, _ = select_nodes(root, max_nodes, depth=None, depth_hint=False)
+    names = {node: printable(name) for node, name in names.items()}  # shown, never obeyed
     formulas = Formulas(names, digits)
     shown = [node for node in nodes if node is root or not is_constant(node)]
     width = max(len(names[node]) for node in shown)

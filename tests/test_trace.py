@@ -174,3 +174,14 @@ def test_undefined_local_derivative_is_reported_not_raised() -> None:
     with pytest.raises(ZeroDivisionError, match="negative power"):
         trace(y)
     assert "y = x**0.5 = 0" in squash(trace(y, backward=False))
+
+
+def test_labels_are_shown_in_the_trace_not_obeyed() -> None:
+    x = Value(2.0, label="x\n\x1b[2Jy")
+    text = trace(x * x)
+    assert "\x1b" not in text
+    assert r"x\n\x1b[2Jy = 2" in text
+    # Every line of the table is one of ours: the label's newline did not split one.
+    assert all(
+        line == "" or line.startswith(("  ", "Forward", "Backward")) for line in text.splitlines()
+    )
