@@ -502,10 +502,15 @@ def render(
     return target
 
 
+# A notebook draws every Value it displays, unasked: only graphs small enough
+# to lay out in well under a second, so showing a big one never stalls it.
+NOTEBOOK_MAX_NODES = 200
+
+
 def display_svg(node: Value) -> str | None:
     """SVG for a notebook, or None (the notebook then shows the text repr) when the
-    graph is too large or no renderer is available."""
+    graph has more than NOTEBOOK_MAX_NODES nodes or no renderer is available."""
     try:
-        return to_svg(node)
+        return to_svg(node, max_nodes=NOTEBOOK_MAX_NODES)
     except (GraphTooLargeError, RendererError):
         return None

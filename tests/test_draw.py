@@ -525,7 +525,9 @@ def test_values_and_drawings_show_as_svg_in_notebooks(
     assert "dJ = 1" in svg_texts(g["J"]._repr_svg_() or "")
     bundle = draw(g["J"])._repr_mimebundle_()
     assert "J = 33" in svg_texts(bundle["image/svg+xml"])
-    assert chain(2500)._repr_svg_() is None  # too large: the notebook shows the text repr
+    # Too large to lay out quickly: the notebook shows the text repr instead.
+    assert chain(2500)._repr_svg_() is None
+    assert chain(300)._repr_svg_() is None  # drawable with draw(), but not unasked
 
 
 # --- the demo --------------------------------------------------------------------------------
