@@ -21,11 +21,11 @@ import csv
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 import graphgrad
+from graphgrad.draw import RendererError
 from graphgrad.nn import ReLURegressor
 
 HERE = Path(__file__).resolve().parent
@@ -111,14 +111,10 @@ def draw_one_example(model: ReLURegressor, x: np.ndarray, y: float, out: Path) -
     L = model.example_loss(x, y)
     L.backward()
     print(f"one house as a graph of Value nodes: loss L = {L.data:.2f}")
-    render: Any = getattr(graphgrad, "render", None)
     target = out / "house_example_loss.svg"
-    if render is None:
-        print("  graph drawing is unavailable in this graphgrad (no graphgrad.render): skipped")
-        return
     try:
-        render(L, target)
-    except Exception as exc:  # a missing Graphviz install must not stop the demo
+        graphgrad.render(L, target)
+    except RendererError as exc:  # a renderer that cannot run must not stop the demo
         print(f"  could not draw the graph: {exc}")
         return
     print(f"  drew the graph of its loss to {target}")

@@ -26,12 +26,12 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 import graphgrad
 from graphgrad import Value
+from graphgrad.draw import RendererError
 from graphgrad.graph import topological_order
 from graphgrad.nn import LogisticRegression
 
@@ -166,7 +166,10 @@ def show_training_graph(model: LogisticRegression, X: np.ndarray, y: np.ndarray,
     """The graph one gradient-descent step builds: a few nodes, each holding all m examples."""
     w = Value(model.coef_, label="w")
     b = Value(model.intercept_, label="b")
-    J = model.cost_graph(Value(X, label="X"), Value(y.astype(float), label="y"), w, b)
+    # The data are constants: backward() gives them no (m, nx) gradient.
+    X_leaf = Value(X, label="X", requires_grad=False)
+    y_leaf = Value(y.astype(float), label="y", requires_grad=False)
+    J = model.cost_graph(X_leaf, y_leaf, w, b)
     J.backward()
     nodes = topological_order(J)
     print(f"one training step's graph: {len(nodes)} nodes for all m = {len(y)} examples:")
@@ -176,14 +179,10 @@ def show_training_graph(model: LogisticRegression, X: np.ndarray, y: np.ndarray,
 
 
 def draw(root: Value, target: Path, what: str) -> None:
-    """Draw a graph with graphgrad.render, if this graphgrad has it."""
-    render: Any = getattr(graphgrad, "render", None)
-    if render is None:
-        print("  graph drawing is unavailable in this graphgrad (no graphgrad.render): skipped")
-        return
+    """Draw a graph to an SVG file; a renderer that cannot run must not stop the demo."""
     try:
-        render(root, target)
-    except Exception as exc:  # a missing Graphviz install must not stop the demo
+        graphgrad.render(root, target)
+    except RendererError as exc:
         print(f"  could not draw the graph: {exc}")
         return
     print(f"  drew the graph of {what} to {target}")
