@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import argparse
 import math
-import re
 import sys
 from collections.abc import Sequence
 
 from graphgrad import __version__
 from graphgrad.draw import DIRECTIONS, RENDERER_ENV, RENDERERS, RendererError, render, to_svg
-from graphgrad.expr import ExpressionError, evaluate, parse
+from graphgrad.expr import ExpressionError, evaluate, is_variable_name, parse
 from graphgrad.formula import check_digits, format_number
 from graphgrad.graph import topological_order
 from graphgrad.trace import trace
@@ -23,7 +22,6 @@ from graphgrad.value import Value
 USAGE_ERROR = 2
 FAILURE = 1
 
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 EXAMPLES = f"""\
 examples:
@@ -114,7 +112,7 @@ def parse_values(assignments: Sequence[str]) -> dict[str, float]:
         name = name.strip()
         if not sep:
             raise UsageError(f"expected NAME=VALUE, got {item!r}")
-        if not _NAME.match(name) or name.startswith("__"):
+        if not is_variable_name(name):
             raise UsageError(f"{name!r} is not a valid variable name (in {item!r})")
         if name in values:
             raise UsageError(f"variable {name} is given more than once")

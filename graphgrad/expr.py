@@ -36,6 +36,13 @@ FUNCTIONS: dict[str, Callable[[Value], Value]] = {
     "softplus": Value.softplus,
 }
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+def is_variable_name(name: str) -> bool:
+    """An ASCII identifier not starting with '__': what may name a variable."""
+    return bool(_NAME.match(name)) and not name.startswith("__")
+
+
 _BINARY = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
 
 # How refused syntax is named in messages.
