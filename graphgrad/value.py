@@ -66,6 +66,16 @@ def is_grad_enabled() -> bool:
 class Value:
     """A node of a computation graph: a number (or numpy array) and its gradient.
 
+    ``Value(data, label=None, requires_grad=True)``: ``data`` is a real number
+    (stored as a float) or a numpy array of real numbers (stored as a float64
+    copy); ``label`` names the node in pictures, traces and error messages;
+    ``requires_grad=False`` makes a constant leaf, such as the data X, that
+    backward() gives no gradient.
+
+    Attributes: ``data``; ``grad``, dJ/d(this node) after ``J.backward()`` (0.0
+    before); ``label``; ``op``, the name of the op that made the node ('' for a
+    leaf); ``inputs``, the nodes it was made from.
+
     >>> a = Value(5.0, label="a")
     >>> J = 3 * (a + 1)
     >>> J.backward()
@@ -198,18 +208,23 @@ class Value:
         return self
 
     def exp(self) -> Value:
+        """e to the power of this node; OverflowError above about 709."""
         return _exp(self)
 
     def log(self) -> Value:
+        """The natural logarithm; ValueError unless every element is positive."""
         return _log(self)
 
     def sigmoid(self) -> Value:
+        """σ(x) = 1 / (1 + e^-x), computed without overflow; its derivative is σ(1 − σ)."""
         return _sigmoid(self)
 
     def tanh(self) -> Value:
+        """The hyperbolic tangent; its derivative is 1 − tanh²."""
         return _tanh(self)
 
     def relu(self) -> Value:
+        """max(x, 0); its derivative is 1 where x > 0, else 0."""
         return _relu(self)
 
     def softplus(self) -> Value:
@@ -229,6 +244,7 @@ class Value:
         return _apply1(ops.MEAN, self)
 
     def outer(self, other: Operand) -> Value:
+        """The outer product of two 1-D array nodes: shape (n,) and (k,) give (n, k)."""
         o = _lift(other)
         if o is None:
             raise TypeError(f"outer needs a Value or array, got {type(other).__name__}")
