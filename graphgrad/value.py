@@ -402,23 +402,9 @@ class _Constant(Value):
 _new = object.__new__
 
 
-def _node(data: Data, op: ops.Op, inputs: tuple[Value, ...]) -> Value:
-    out: Value = _new(Value)
-    out.data = data
-    out.grad = 0.0
-    out.label = None
-    out._order = None
-    if _recording:
-        out._op = op
-        out.inputs = inputs
-    else:
-        out._op = None
-        out.inputs = ()
-    return out
-
-
-# _apply1 and _apply2 repeat _node's few lines instead of calling it: they run
-# once per op, and a Python call costs about as much as the rest of the work.
+# _apply1 and _apply2 (and the compiled apply functions below) make the node
+# inline rather than through a shared helper: they run once per op, and a
+# Python call costs about as much as the rest of the work.
 
 
 def _apply1(op: ops.Op, x: Value) -> Value:
@@ -1004,9 +990,7 @@ def _finite(g: Any) -> bool:
 def _short(x: Any) -> str:
     if isinstance(x, np.ndarray):
         return f"array(shape={x.shape})"
-    if isinstance(x, Value):
-        return repr(x)
-    return repr(x)
+    return repr(x)  # a number, or a Value (a gradient from create_graph=True)
 
 
 def _clip(text: str, limit: int = 40) -> str:
