@@ -364,20 +364,25 @@ def _render_system(source: str, fmt: str) -> bytes:
             "renderer 'system' needs Graphviz's `dot` program on PATH: install Graphviz "
             "(e.g. `apt install graphviz` or `brew install graphviz`), or use renderer='embedded'"
         )
+    return _run_renderer([dot, f"-T{fmt}"], source, "`dot`", "could not run `dot`")
+
+
+def _run_renderer(command: list[str], source: str, who: str, cannot_start: str) -> bytes:
+    """Run a renderer process on DOT ``source`` under the layout time limit."""
     try:
         done = subprocess.run(
-            [dot, f"-T{fmt}"],
+            command,
             input=source.encode("utf-8"),
             capture_output=True,
             timeout=RENDER_TIMEOUT_SECONDS,
             check=False,
         )
     except subprocess.TimeoutExpired:
-        raise RendererError(_too_slow("`dot`")) from None
+        raise RendererError(_too_slow(who)) from None
     except OSError as exc:
-        raise RendererError(f"could not run `dot`: {exc}") from None
+        raise RendererError(f"{cannot_start}: {exc}") from None
     if done.returncode != 0:
-        raise RendererError(_failed("`dot`", done.returncode, done.stderr))
+        raise RendererError(_failed(who, done.returncode, done.stderr))
     return done.stdout
 
 
@@ -434,21 +439,12 @@ _CHILD_CODE = (
 
 
 def _render_embedded_in_child(source: str) -> bytes:
-    try:
-        done = subprocess.run(
-            [sys.executable, "-c", _CHILD_CODE],
-            input=source.encode("utf-8"),
-            capture_output=True,
-            timeout=RENDER_TIMEOUT_SECONDS,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        raise RendererError(_too_slow("the embedded renderer")) from None
-    except OSError as exc:
-        raise RendererError(f"could not start the embedded renderer: {exc}") from None
-    if done.returncode != 0:
-        raise RendererError(_failed("the embedded renderer", done.returncode, done.stderr))
-    return done.stdout
+    return _run_renderer(
+        [sys.executable, "-c", _CHILD_CODE],
+        source,
+        "the embedded renderer",
+        "could not start the embedded renderer",
+    )
 
 
 def render_source(source: str, fmt: str = "svg", renderer: str | None = None) -> bytes:
