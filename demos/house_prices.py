@@ -16,13 +16,12 @@ drawing is available).
 
 from __future__ import annotations
 
-import argparse
 import csv
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
+from training import parse_options, split, timed_fit
 
 import graphgrad
 from graphgrad.draw import RendererError
@@ -48,21 +47,9 @@ def load_houses() -> tuple[np.ndarray, np.ndarray]:
     return np.array(sizes).reshape(-1, 1), np.array(prices)
 
 
-def parse(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="a short run: 100 epochs")
-    parser.add_argument("--epochs", type=int, default=None, help="gradient-descent steps")
-    parser.add_argument("--lr", type=float, default=0.1, help="learning rate α (default 0.1)")
-    parser.add_argument(
-        "--output-dir", type=Path, default=HERE / "output", help="where files go (demos/output)"
-    )
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    return parser.parse_args(argv)
-
-
 def main(argv: list[str] | None = None) -> None:
-    args = parse(argv)
-    epochs = args.epochs if args.epochs is not None else (100 if args.quick else 1000)
+    args = parse_options(argv, __doc__.split("\n")[0], lr=0.1, epochs=1000)
+    epochs = args.epochs
     try:
         model = ReLURegressor(lr=args.lr, epochs=epochs)
     except (TypeError, ValueError) as exc:
@@ -71,19 +58,10 @@ def main(argv: list[str] | None = None) -> None:
     out.mkdir(parents=True, exist_ok=True)
 
     X, y = load_houses()
-    order = np.random.default_rng(SEED).permutation(len(y))
-    n_test = round(TEST_FRACTION * len(y))
-    test, train = order[:n_test], order[n_test:]
-    print(f"{len(train)} training and {n_test} test houses; price = relu(w·size + b)")
+    X_train, y_train, X_test, y_test = split(X, y, TEST_FRACTION, SEED)
+    print(f"{len(y_train)} training and {len(y_test)} test houses; price = relu(w·size + b)")
     print(f"Gradient descent: {epochs} epochs, learning rate {args.lr}")
-
-    start = time.perf_counter()
-    model.fit(X[train], y[train], progress=False if args.no_progress else None)
-    seconds = time.perf_counter() - start
-    every = max(1, epochs // 10)
-    for epoch in [*range(0, epochs, every), epochs - 1][:11]:
-        print(f"  epoch {epoch + 1:>5}: cost J = {model.history_[epoch]:10.2f}")
-    print(f"trained in {seconds:.2f} s ({1e6 * seconds / epochs:.0f} µs per epoch)")
+    timed_fit(model, X_train, y_train, args, "10.2f")
 
     w, b = float(model.coef_[0]), model.intercept_
     sign = "+" if b >= 0 else "-"
@@ -91,8 +69,8 @@ def main(argv: list[str] | None = None) -> None:
         f"learned: price = relu({w:.1f} · size {sign} {abs(b):.1f})  ($1000s; size in 1000 sq ft)"
     )
     print(f"  that is ${w:.0f} per square foot, and $0 below {-b / w * SIZE_UNIT:.0f} sq ft")
-    print(f"R² on training houses: {model.score(X[train], y[train]):.3f}")
-    print(f"R² on test houses:     {model.score(X[test], y[test]):.3f}")
+    print(f"R² on training houses: {model.score(X_train, y_train):.3f}")
+    print(f"R² on test houses:     {model.score(X_test, y_test):.3f}")
     for size in (1000, 2000, 3000):
         price = model.predict(np.array([[size / SIZE_UNIT]]))[0]
         print(f"  a {size} sq ft house: predicted ${price:.0f}k")
@@ -101,8 +79,8 @@ def main(argv: list[str] | None = None) -> None:
     model.save(model_path)
     print(f"saved the model to {model_path}")
 
-    draw_one_example(model, X[train][0], float(y[train][0]), out)
-    plot(model, X[train], y[train], X[test], y[test], out)
+    draw_one_example(model, X_train[0], float(y_train[0]), out)
+    plot(model, X_train, y_train, X_test, y_test, out)
     written = [name for name in OUTPUTS if (out / name).exists()]
     print(f"files in {out}: {', '.join(written)}")
 

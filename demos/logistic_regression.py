@@ -20,14 +20,13 @@ cost_graph.svg (the few nodes one training step builds for all m examples).
 
 from __future__ import annotations
 
-import argparse
 import csv
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from training import parse_options, split, timed_fit
 
 import graphgrad
 from graphgrad import Value
@@ -61,28 +60,9 @@ def load_iris() -> tuple[np.ndarray, np.ndarray]:
     return np.array(rows), np.array(labels)
 
 
-def split(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, ...]:
-    order = np.random.default_rng(SEED).permutation(len(y))
-    n_test = round(TEST_FRACTION * len(y))
-    test, train = order[:n_test], order[n_test:]
-    return X[train], y[train], X[test], y[test]
-
-
-def parse(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="a short run: 100 epochs")
-    parser.add_argument("--epochs", type=int, default=None, help="gradient-descent steps")
-    parser.add_argument("--lr", type=float, default=0.5, help="learning rate α (default 0.5)")
-    parser.add_argument(
-        "--output-dir", type=Path, default=HERE / "output", help="where files go (demos/output)"
-    )
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    return parser.parse_args(argv)
-
-
 def main(argv: list[str] | None = None) -> None:
-    args = parse(argv)
-    epochs = args.epochs if args.epochs is not None else (100 if args.quick else 2000)
+    args = parse_options(argv, __doc__.split("\n")[0], lr=0.5, epochs=2000)
+    epochs = args.epochs
     try:
         model = LogisticRegression(lr=args.lr, epochs=epochs)
     except (TypeError, ValueError) as exc:
@@ -91,7 +71,7 @@ def main(argv: list[str] | None = None) -> None:
     out.mkdir(parents=True, exist_ok=True)
 
     X, y = load_iris()
-    X_train, y_train, X_test, y_test = split(X, y)
+    X_train, y_train, X_test, y_test = split(X, y, TEST_FRACTION, SEED)
     # Gradient descent converges much faster when features share one scale,
     # so each is standardized with the training set's mean and spread.
     mean, std = X_train.mean(axis=0), X_train.std(axis=0)
@@ -103,13 +83,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"m = {len(y_train)} training and {len(y_test)} test flowers, nx = {X.shape[1]}")
     print(f"Gradient descent: {epochs} epochs, learning rate {args.lr}")
 
-    start = time.perf_counter()
-    model.fit(scale(X_train), y_train, progress=False if args.no_progress else None)
-    seconds = time.perf_counter() - start
-    every = max(1, epochs // 10)
-    for epoch in [*range(0, epochs, every), epochs - 1][:11]:
-        print(f"  epoch {epoch + 1:>5}: cost J = {model.history_[epoch]:.6f}")
-    print(f"trained in {seconds:.2f} s ({1e6 * seconds / epochs:.0f} µs per epoch)")
+    timed_fit(model, scale(X_train), y_train, args, ".6f")
 
     train_accuracy = model.score(scale(X_train), y_train)
     test_accuracy = model.score(scale(X_test), y_test)

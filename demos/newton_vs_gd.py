@@ -25,8 +25,9 @@ import numpy as np
 from graphgrad.nn import LogisticRegression
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))  # the iris loader of the logistic-regression demo
-from logistic_regression import load_iris, split  # noqa: E402
+sys.path.insert(0, str(HERE))  # the iris loader and split of the other demos
+from logistic_regression import SEED, TEST_FRACTION, load_iris  # noqa: E402
+from training import split  # noqa: E402
 
 NEWTON_STEPS = 10
 
@@ -48,7 +49,7 @@ def main(argv: list[str] | None = None) -> None:
     out.mkdir(parents=True, exist_ok=True)
 
     X, y = load_iris()
-    X_train, y_train, _, _ = split(X, y)
+    X_train, y_train, _, _ = split(X, y, TEST_FRACTION, SEED)
     X_scaled = (X_train - X_train.mean(axis=0)) / X_train.std(axis=0)
 
     gd = LogisticRegression(lr=args.lr, epochs=gd_epochs).fit(X_scaled, y_train, progress=False)
