@@ -45,7 +45,7 @@ from graphgrad.formula import (
     summary_lines,
     wants_gradient,
 )
-from graphgrad.graph import display_names, printable, topological_order
+from graphgrad.graph import count_nodes, display_names, printable, topological_order
 from graphgrad.value import Value
 
 DEFAULT_MAX_NODES = 2000
@@ -179,6 +179,27 @@ def _drawing_class() -> type[Any]:
         (``graphviz.Digraph`` alone would need the system Graphviz to display.)
         """
 
+        # Set by draw(): the output's name and how many value nodes are drawn.
+        graphgrad_output = "a graph"
+        graphgrad_nodes = 0
+
+        def __repr__(self) -> str:
+            nodes = self.graphgrad_nodes
+            return (
+                f"<graphgrad drawing of {self.graphgrad_output}: {nodes:,} "
+                f"node{'' if nodes == 1 else 's'}; save it with "
+                "graphgrad.render(drawing, 'graph.svg'), its DOT text is drawing.source>"
+            )
+
+        def _repr_mimebundle_(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+            # A notebook that gets no picture shows the text repr instead of a
+            # traceback through IPython; render() or to_svg() give the reason.
+            try:
+                bundle: dict[str, Any] = super()._repr_mimebundle_(*args, **kwargs)
+            except (RendererError, graphviz.ExecutableNotFound):
+                return {}
+            return bundle
+
         def _repr_image_svg_xml(self) -> str:
             return to_svg(self)
 
@@ -254,6 +275,8 @@ def draw(
 
     drawing = _drawing_class()(name="graphgrad")
     drawing.body.extend(f"\t{line}\n" for line in lines)
+    drawing.graphgrad_output = repr(_clip(printable(names[root])))
+    drawing.graphgrad_nodes = len(nodes)
     return drawing
 
 
@@ -498,15 +521,21 @@ def render(
     return target
 
 
-# A notebook draws every Value it displays, unasked: only graphs small enough
-# to lay out in well under a second, so showing a big one never stalls it.
-NOTEBOOK_MAX_NODES = 200
+# A notebook draws every Value it displays, unasked: only graphs whose picture
+# is legible and quick to lay out.  Beyond LAYOUT_LABEL_LIMIT values the edge
+# labels are placed after the layout and land on the boxes and on each other,
+# and the picture, scaled to the page width, could not be read anyway.
+NOTEBOOK_MAX_NODES = LAYOUT_LABEL_LIMIT
 
 
 def display_svg(node: Value) -> str | None:
     """SVG for a notebook, or None (the notebook then shows the text repr) when the
     graph has more than NOTEBOOK_MAX_NODES nodes or no renderer is available."""
+    # Counting stops at the limit, so a Value of a million-node graph is turned
+    # down without walking it.
+    if count_nodes(node, NOTEBOOK_MAX_NODES) > NOTEBOOK_MAX_NODES:
+        return None
     try:
         return to_svg(node, max_nodes=NOTEBOOK_MAX_NODES)
-    except (GraphTooLargeError, RendererError):
+    except RendererError:
         return None

@@ -86,27 +86,64 @@ def _escape_character(ch: str) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
+def count_nodes(root: Node, limit: int) -> int:
+    """How many nodes are reachable from ``root``, counting no further than ``limit + 1``.
+
+    A result above ``limit`` means "more than limit": deciding whether a graph
+    is small enough to show then costs at most ``limit + 1`` visits, however
+    large the graph is.
+
+    >>> class Leaf:
+    ...     inputs, label = (), None
+    >>> count_nodes(Leaf(), limit=10)
+    1
+    """
+    seen: set[Node] = {root}
+    stack: list[Node] = [root]
+    while stack:
+        for child in stack.pop().inputs:
+            if child not in seen:
+                if len(seen) > limit:
+                    return limit + 1
+                seen.add(child)
+                stack.append(child)
+    return len(seen)
+
+
 def display_names(order: Sequence[N]) -> dict[N, str]:
     """A short unique name for each node: its label, else v1, v2, ... in order.
 
     Two nodes that share a label keep it, with a suffix (#2, #3) on the later
-    ones so a picture or trace never confuses them.  Labels are returned as
-    given: show them through :func:`printable` (or an escaping of your own).
+    ones so a picture or trace never confuses them; a suffix that is itself
+    some node's label is skipped, so the names are unique whatever the labels
+    are.  Labels are returned as given: show them through :func:`printable`
+    (or an escaping of your own).
     """
     names: dict[N, str] = {}
-    used: dict[str, int] = {}
+    # Labels are claimed first: a later node's suffixed name (a#2) must not take
+    # the name another node is labelled with.
+    labels = {node.label for node in order if node.label is not None}
+    taken: set[str] = set()
+    suffixes: dict[str, int] = {}  # the last suffix tried for each label
     counter = 0
     for node in order:
         label = node.label
         if label is None:
             counter += 1
             name = f"v{counter}"
-            while name in used:
+            while name in taken or name in labels:
                 counter += 1
                 name = f"v{counter}"
-        else:
+        elif label not in taken:
             name = label
-        count = used.get(name, 0) + 1
-        used[name] = count
-        names[node] = name if count == 1 else f"{name}#{count}"
+        else:
+            suffix = suffixes.get(label, 1)
+            while True:
+                suffix += 1
+                name = f"{label}#{suffix}"
+                if name not in taken and name not in labels:
+                    break
+            suffixes[label] = suffix
+        taken.add(name)
+        names[node] = name
     return names

@@ -525,9 +525,105 @@ def test_values_and_drawings_show_as_svg_in_notebooks(
     assert "dJ = 1" in svg_texts(g["J"]._repr_svg_() or "")
     bundle = draw(g["J"])._repr_mimebundle_()
     assert "J = 33" in svg_texts(bundle["image/svg+xml"])
-    # Too large to lay out quickly: the notebook shows the text repr instead.
+    # Too large to show legibly: the notebook shows the text repr instead.
     assert chain(2500)._repr_svg_() is None
     assert chain(300)._repr_svg_() is None  # drawable with draw(), but not unasked
+    assert chain(49)._repr_svg_() is not None  # 99 nodes
+    assert chain(50)._repr_svg_() is None  # 101 nodes
+
+
+def sum_of_squares(terms: int) -> Value:
+    """0 + x1·x1 + x2·x2 + ...: 3 nodes a term, and the 0 that sum() starts from."""
+    J = sum(x * x for x in (Value(float(i), label=f"x{i}") for i in range(1, terms + 1)))
+    assert isinstance(J, Value)
+    J.label = "J"
+    J.backward()
+    return J
+
+
+def boxes_under_edge_labels(svg: str) -> list[str]:
+    """The edge labels that overlap a node's box in the picture (estimated text extents)."""
+    root = ET.fromstring(svg)
+    boxes, labels = [], []
+    for group in root.iter(f"{SVG_NS}g"):
+        if group.get("class") == "node":
+            points: list[float] = []
+            for shape in group:
+                if shape.tag == f"{SVG_NS}ellipse":
+                    cx, cy, rx, ry = (float(shape.get(k, "0")) for k in ("cx", "cy", "rx", "ry"))
+                    points += [cx - rx, cy - ry, cx + rx, cy + ry]
+                elif shape.tag in (f"{SVG_NS}path", f"{SVG_NS}polygon"):
+                    coordinates = shape.get("d") or shape.get("points") or ""
+                    points += map(float, re.findall(r"-?\d+(?:\.\d+)?", coordinates))
+            if points:  # a number drawn as plain text has no box
+                xs, ys = points[0::2], points[1::2]
+                boxes.append((min(xs), min(ys), max(xs), max(ys)))
+        elif group.get("class") == "edge":
+            for text in group.iter(f"{SVG_NS}text"):
+                x, y, size = (float(text.get(k, "0")) for k in ("x", "y", "font-size"))
+                content = "".join(text.itertext())
+                width = 0.5 * size * len(content)  # Helvetica's characters average ~0.5 em
+                left = {"start": x, "end": x - width}.get(text.get("text-anchor", ""), x - width / 2)
+                labels.append((left, y - 0.75 * size, left + width, y + 0.25 * size, content))
+    return [
+        content
+        for x0, y0, x1, y1, content in labels
+        for bx0, by0, bx1, by1 in boxes
+        if x0 < bx1 and bx0 < x1 and y0 < by1 and by0 < y1
+    ]
+
+
+def test_notebooks_show_only_pictures_whose_labels_clear_the_boxes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert len(draw_module.select_nodes(sum_of_squares(33))[0]) == 100
+    shown = draw_module.display_svg(sum_of_squares(33))
+    assert shown is not None and {"dJ = 1", "dx33 = 66"} <= set(svg_texts(shown))
+    assert boxes_under_edge_labels(shown) == []
+    assert draw_module.NOTEBOOK_MAX_NODES == 100
+    # 103 nodes: the edge labels leave the layout and would land on the boxes.
+    assert draw_module.display_svg(sum_of_squares(34)) is None
+    assert sum_of_squares(34)._repr_svg_() is None
+    # Drawn when asked, though.
+    assert "forcelabels=true" in draw(sum_of_squares(34)).source
+
+
+def test_deciding_a_big_value_is_too_big_does_not_walk_its_graph(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    big = chain(200_000)
+
+    def no_walk(root: Value) -> list[Value]:
+        raise AssertionError("the whole graph was walked")
+
+    monkeypatch.setattr(draw_module, "topological_order", no_walk)
+    assert draw_module.display_svg(big) is None
+    assert big._repr_svg_() is None
+
+
+def test_a_drawing_says_what_it_draws_and_how_to_save_it() -> None:
+    g = notes_graph()
+    text = repr(draw(g["J"]))
+    assert text.startswith("<graphgrad drawing of 'J': 7 nodes;")
+    assert "graphgrad.render(drawing, " in text and "drawing.source" in text
+    assert "at 0x" not in text and "<locals>" not in text
+    odd = Value(1.0, label="x\n" + "y" * 100)
+    assert repr(draw(odd)).startswith("<graphgrad drawing of 'x\\\\ny")
+    assert "1 node;" in repr(draw(odd))
+
+
+def test_a_drawing_no_renderer_can_make_shows_as_text_in_a_notebook(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def no_renderer(source: str, fmt: str = "svg", renderer: str | None = None) -> bytes:
+        raise RendererError("no renderer available: install Graphviz")
+
+    monkeypatch.setattr(draw_module, "render_source", no_renderer)
+    drawing = draw(notes_graph()["J"])
+    assert drawing._repr_mimebundle_() == {}  # IPython then shows repr(drawing)
+    assert notes_graph()["J"]._repr_svg_() is None
+    with pytest.raises(RendererError, match="install Graphviz"):
+        to_svg(drawing)  # asked for directly, the reason is given
 
 
 # --- the demo --------------------------------------------------------------------------------
