@@ -58,3 +58,16 @@ def test_checked_function_must_return_a_scalar() -> None:
         numeric_grad(lambda v: "nope", 1.0)
     with pytest.raises(TypeError, match="callable"):
         gradcheck(42, 1.0)  # type: ignore[arg-type]
+
+
+def test_an_empty_input_has_nothing_to_check() -> None:
+    empty = np.zeros(0)
+    assert gradcheck(lambda x: x.sum(), empty)
+    assert gradcheck(lambda x: (x * x).sum(), np.zeros((3, 0)))
+
+    # The other inputs are still checked: backward() misses a path through y.
+    def f(x: Value, y: Value) -> Value:
+        return x.sum() + y * Value(y.data)
+
+    with pytest.raises(GradcheckError, match=r"input 1 \(x=3.0\)"):
+        gradcheck(f, empty, 3.0)

@@ -523,3 +523,8 @@ def test_create_graph_gives_no_gradient_to_leaves_that_ask_for_none() -> None:
     s = a * (1 - a) * (1 - 2 * a)  # d/dz of a(1-a)
     H = hessian(lambda v: (X @ v).sigmoid().mean())(w.data)
     np.testing.assert_allclose(H, X.data.T @ np.diag(s) @ X.data / 3, rtol=1e-12)
+
+
+def test_gradgradcheck_skips_an_empty_input() -> None:
+    # d²/dy² y³ = 6y; the empty array has no second derivative to compare.
+    assert gradgradcheck(lambda x, y: (x * x).sum() + y**3, np.zeros(0), 2.0)
