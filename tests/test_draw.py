@@ -563,7 +563,8 @@ def boxes_under_edge_labels(svg: str) -> list[str]:
                 x, y, size = (float(text.get(k, "0")) for k in ("x", "y", "font-size"))
                 content = "".join(text.itertext())
                 width = 0.5 * size * len(content)  # Helvetica's characters average ~0.5 em
-                left = {"start": x, "end": x - width}.get(text.get("text-anchor", ""), x - width / 2)
+                anchor = text.get("text-anchor", "middle")
+                left = {"start": x, "end": x - width}.get(anchor, x - width / 2)
                 labels.append((left, y - 0.75 * size, left + width, y + 0.25 * size, content))
     return [
         content
