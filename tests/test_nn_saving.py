@@ -214,6 +214,20 @@ def test_a_failed_save_leaves_the_old_file_whole(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.json"]  # no temp file left
 
 
+def test_any_file_name_open_accepts_can_be_saved_to(tmp_path: Path) -> None:
+    model, _ = fitted()
+    path = tmp_path / ("m" * 245 + ".json")  # 250 characters; most file systems allow 255
+    with open(tmp_path / ("o" * 245 + ".json"), "w", encoding="utf-8") as handle:
+        handle.write("{}")  # the name itself is fine
+    model.save(path)
+    assert LogisticRegression.load(path).intercept_ == model.intercept_
+    # The saved file gets the permissions open() gives a new file (the umask's).
+    assert path.stat().st_mode == (tmp_path / ("o" * 245 + ".json")).stat().st_mode
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["m" * 245 + ".json", "o" * 245 + ".json"]
+    )
+
+
 def test_paths_must_be_paths(tmp_path: Path) -> None:
     model, _ = fitted()
     with pytest.raises(TypeError, match=r"path must be a str or os\.PathLike"):

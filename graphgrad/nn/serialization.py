@@ -51,9 +51,11 @@ def write_json(path: PathLike, document: dict[str, Any]) -> None:
     """Write ``document`` to ``path`` atomically (complete file or no change)."""
     target = _path(path)
     text = json.dumps(document, indent=1, allow_nan=False) + "\n"
-    # A fresh name next to the target (same file system, so os.replace is atomic);
-    # os.open with mode 0o666 lets the umask set the permissions, as open() would.
-    temp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
+    # A fresh name next to the target (same file system, so os.replace is atomic),
+    # short whatever the target's name: any name open() accepts can be saved to.
+    # os.open with mode 0o666 lets the umask set the permissions, as open() would
+    # (tempfile.mkstemp would make the saved file private to its owner).
+    temp = target.with_name(f".graphgrad-{secrets.token_hex(6)}.tmp")
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
