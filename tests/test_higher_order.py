@@ -470,6 +470,36 @@ def test_newton_on_a_constant_feature_stops_with_a_clear_error() -> None:
         LogisticRegression(solver="newton", epochs=5).fit(X, y, progress=False)
 
 
+def test_newton_does_not_mistake_features_of_different_scales_for_a_singular_hessian() -> None:
+    # Measuring a feature in other units only rescales its weight: w_j * s_j is
+    # the same at the minimum (unregularized logistic regression is equivariant).
+    X, y = _classification_data()
+    units = np.array([1e3, 1e-3, 1.0])
+    plain = LogisticRegression(solver="newton", epochs=8).fit(X, y, progress=False)
+    scaled = LogisticRegression(solver="newton", epochs=8).fit(X * units, y, progress=False)
+    np.testing.assert_allclose(scaled.coef_ * units, plain.coef_, rtol=1e-9)
+    assert scaled.intercept_ == pytest.approx(plain.intercept_, rel=1e-9)
+    g, _ = _numpy_gradient_and_hessian(X * units, y, scaled.coef_, scaled.intercept_)
+    np.testing.assert_allclose(g / np.append(units, 1.0), 0.0, atol=1e-12)
+
+
+def test_newton_still_refuses_a_feature_duplicated_in_other_units() -> None:
+    X = np.linspace(-1, 1, 6).reshape(-1, 1)
+    X = np.column_stack([X, 1000.0 * X])  # the same feature in millimetres and metres
+    y = np.array([0, 1, 0, 1, 1, 0])
+    with pytest.raises(ArithmeticError, match=r"epoch 1 of 5.*constant or duplicated"):
+        LogisticRegression(solver="newton", epochs=5).fit(X, y, progress=False)
+
+
+def test_newton_step_on_a_quadratic_whose_curvatures_are_far_apart() -> None:
+    # J = 1e8 (w1 - 1)^2 + 1e-8 (w2 - 2)^2: cond(H) = 1e16, yet one step lands on (1, 2).
+    w = Value(np.zeros(2))
+    d = w - np.array([1.0, 2.0])
+    J = (Value(np.array([1e8, 1e-8])) * d * d).sum()
+    Newton([w]).step(J)
+    np.testing.assert_allclose(w.data, [1.0, 2.0], rtol=1e-12)
+
+
 def test_newton_optimizer_checks_its_parameters() -> None:
     with pytest.raises(ValueError, match="at least one"):
         Newton([])

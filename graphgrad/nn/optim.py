@@ -86,8 +86,10 @@ class Newton:
 
         Raises ArithmeticError when the Hessian is singular or nearly so (a
         constant or duplicated feature, or classes a hyperplane separates
-        perfectly, where the cost has no minimum), and OverflowError if the
-        step leaves the finite floats.  On error the parameters are unchanged.
+        perfectly, where the cost has no minimum), judged after scaling each
+        parameter to unit curvature so that the units of the features do not
+        matter, and OverflowError if the step leaves the finite floats.  On
+        error the parameters are unchanged.
         """
         gradients, blocks = gradient_and_hessian(cost, self.parameters)
         sizes = [int(np.size(p.data)) for p in self.parameters]
@@ -98,13 +100,20 @@ class Newton:
                 for row, si in zip(blocks, sizes, strict=True)
             ]
         )
-        if not np.isfinite(H).all() or np.linalg.cond(H) > 1e12:
-            raise ArithmeticError(
-                "Newton's method: the Hessian of the cost is singular or nearly so "
-                "(a constant or duplicated feature, or classes that a hyperplane separates "
-                "perfectly, so the cost has no minimum); use gradient descent instead"
-            )
-        delta = np.linalg.solve(H, g)
+        # Singular is judged after scaling each parameter to unit curvature,
+        # H~ = D^-1/2 H D^-1/2 with D = |diag H|: features measured in units a
+        # million apart make H itself look singular though the problem is well
+        # posed, while a constant or duplicated feature (two equal rows of H~)
+        # or a flat direction (a zero on the diagonal) stays singular at any scale.
+        curvature = np.abs(np.diag(H))
+        if not np.isfinite(H).all() or not np.all(curvature > 0.0):
+            raise ArithmeticError(_SINGULAR)
+        scale = 1.0 / np.sqrt(curvature)
+        H_scaled = H * np.outer(scale, scale)
+        if not np.isfinite(H_scaled).all() or np.linalg.cond(H_scaled) > 1e12:
+            raise ArithmeticError(_SINGULAR)
+        # Solved in the scaled parameters, where the system is well conditioned.
+        delta = scale * np.linalg.solve(H_scaled, scale * g)
         updated: list[Data] = []
         offset = 0
         with no_grad():
@@ -122,6 +131,13 @@ class Newton:
         # Assign only when every update succeeded, so a failure changes nothing.
         for p, data in zip(self.parameters, updated, strict=True):
             p.data = data
+
+
+_SINGULAR = (
+    "Newton's method: the Hessian of the cost is singular or nearly so "
+    "(a constant or duplicated feature, or classes that a hyperplane separates "
+    "perfectly, so the cost has no minimum); use gradient descent instead"
+)
 
 
 def _leaf_parameters(parameters: Iterable[Value], optimizer: str, method: str) -> list[Value]:
