@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from training import parse_options, split, timed_fit
+from _training import parse_options, split, timed_fit
 
 import graphgrad
 from graphgrad.draw import RendererError

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from training import parse_options, split, timed_fit
+from _training import parse_options, split, timed_fit
 
 import graphgrad
 from graphgrad import Value

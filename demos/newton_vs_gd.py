@@ -26,8 +26,8 @@ from graphgrad.nn import LogisticRegression
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))  # the iris loader and split of the other demos
+from _training import split  # noqa: E402
 from logistic_regression import SEED, TEST_FRACTION, load_iris  # noqa: E402
-from training import split  # noqa: E402
 
 NEWTON_STEPS = 10
 

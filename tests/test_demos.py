@@ -98,3 +98,23 @@ def test_demos_reject_bad_arguments(demo: str, tmp_path: Path) -> None:
     )
     assert result.returncode != 0
     assert "lr must be a positive finite number" in result.stderr
+
+
+def test_every_script_that_looks_like_a_demo_is_one() -> None:
+    """A helper shared by the demos starts with '_'; every other script answers --help."""
+    scripts = sorted(p.name for p in DEMOS.glob("*.py") if not p.name.startswith("_"))
+    assert scripts == [
+        "computation_graph.py",
+        "house_prices.py",
+        "logistic_regression.py",
+        "newton_vs_gd.py",
+    ]
+    for name in scripts:
+        result = subprocess.run(
+            [sys.executable, str(DEMOS / name), "--help"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert result.returncode == 0 and result.stdout.startswith("usage: "), name

@@ -1,5 +1,8 @@
 """What the training demos share: their options, the train/test split, and a
-timed fit that prints the cost as it fell."""
+timed fit that prints the cost as it fell.
+
+Not a demo (hence the leading underscore): the demos import it.
+"""
 
 from __future__ import annotations
 
