@@ -80,12 +80,14 @@ def test_no_grad_restores_state_after_an_exception() -> None:
     assert graphgrad.is_grad_enabled()
 
 
-def test_a_chain_of_a_million_ops_backpropagates_without_recursion() -> None:
-    n = 1_000_000
+def test_a_long_chain_backpropagates_without_recursion() -> None:
+    # 100 times Python's default recursion limit proves the walk is iterative;
+    # chains of a million ops are timed by the benchmark (bench/run.py, W3).
+    n = 100_000
     x = Value(1.0, label="x")
     y = x
     for _ in range(n):
-        y = y * 1.000001 + 0.0  # two ops per step: 2,000,000 nodes in all
+        y = y * 1.000001 + 0.0  # two ops per step: 200,000 nodes in all
     assert n > sys.getrecursionlimit()
     y.backward()
     assert x.grad == pytest.approx(1.000001**n, rel=1e-9)
