@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import math
+import os
 import sys
+import types
 from typing import Any
 
 import numpy as np
@@ -15,7 +17,7 @@ from hypothesis.extra.numpy import arrays
 
 from graphgrad import Value
 from graphgrad.graph import topological_order
-from graphgrad.nn import LogisticRegression, Neuron, NotFittedError
+from graphgrad.nn import LogisticRegression, Neuron, NotFittedError, _progress
 
 Array = Any
 
@@ -228,6 +230,76 @@ def test_progress_bar_shows_by_default_on_a_terminal(
     X, y = noisy_data(20, 2, seed=9)
     LogisticRegression(epochs=5).fit(X, y)
     assert "5/5" in capsys.readouterr().err
+
+
+def simulate_jupyter_kernel(monkeypatch: pytest.MonkeyPatch, shell: str) -> None:
+    """What a Jupyter kernel leaves for tqdm.autonotebook to find: ipykernel's shell module
+    loaded and IPython.get_ipython() returning the shell."""
+    kernel_shell = type(shell, (), {})()
+    ipython = types.ModuleType("IPython")
+    ipython.get_ipython = lambda: kernel_shell  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "IPython", ipython)
+    monkeypatch.setitem(sys.modules, "ipykernel.zmqshell", types.ModuleType("ipykernel.zmqshell"))
+    for name in os.environ:
+        if name == "QT_API" or name.startswith("SPYDER"):
+            monkeypatch.delenv(name)
+
+
+def test_notebooks_are_told_apart_from_terminals_and_consoles(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delitem(sys.modules, "ipykernel.zmqshell", raising=False)
+    assert not _progress.in_notebook()  # plain Python, or IPython in a terminal
+    simulate_jupyter_kernel(monkeypatch, "ZMQInteractiveShell")
+    assert _progress.in_notebook()
+    monkeypatch.setenv("QT_API", "pyqt5")  # Jupyter's Qt console shows text like a terminal
+    assert not _progress.in_notebook()
+
+
+def test_notebooks_get_the_notebook_bar_terminals_text_and_pipes_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    chosen: list[bool] = []
+
+    class Bar:
+        def __init__(self, **options: Any) -> None:
+            self.total = options["total"]
+
+        def set_postfix(self, **options: Any) -> None:
+            pass
+
+        def update(self, n: int) -> None:
+            pass
+
+        def close(self) -> None:
+            pass
+
+    def bar_class(notebook: bool) -> type[Bar]:
+        chosen.append(notebook)
+        return Bar
+
+    monkeypatch.setattr(_progress, "_bar_class", bar_class)
+    X, y = noisy_data(20, 2, seed=9)
+    monkeypatch.delitem(sys.modules, "ipykernel.zmqshell", raising=False)
+    LogisticRegression(epochs=5).fit(X, y)  # stderr is captured: not a terminal
+    assert chosen == []
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    LogisticRegression(epochs=5).fit(X, y)
+    assert chosen == [False]
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False, raising=False)
+    simulate_jupyter_kernel(monkeypatch, "ZMQInteractiveShell")
+    LogisticRegression(epochs=5).fit(X, y)  # a notebook's stderr is no terminal either
+    assert chosen == [False, True]
+    LogisticRegression(epochs=5).fit(X, y, progress=False)
+    assert chosen == [False, True]
+
+
+def test_the_notebook_bar_is_tqdms_notebook_aware_one() -> None:
+    import tqdm
+    import tqdm.auto
+
+    assert _progress._bar_class(True) is tqdm.auto.tqdm
+    assert _progress._bar_class(False) is tqdm.tqdm
 
 
 def test_predicting_before_fit_is_a_clear_error() -> None:

@@ -1,4 +1,4 @@
-"""The training progress bar: tqdm on a terminal, silence elsewhere.
+"""The training progress bar: a widget in a notebook, text on a terminal, silence elsewhere.
 
 tqdm is imported only when a bar is shown, so ``import graphgrad`` stays light.
 """
@@ -6,6 +6,7 @@ tqdm is imported only when a bar is shown, so ``import graphgrad`` stays light.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from types import TracebackType
 from typing import Any
@@ -20,22 +21,48 @@ def stderr_is_terminal() -> bool:
         return False
 
 
+def in_notebook() -> bool:
+    """True in a Jupyter notebook's kernel (JupyterLab, VS Code, Colab, ...).
+
+    The same test tqdm.autonotebook makes: a kernel has loaded ipykernel's
+    shell, and a Qt console or Spyder, which show text like a terminal, are
+    not notebooks.  A notebook's stderr is not a terminal, yet a bar is wanted.
+    """
+    if "ipykernel.zmqshell" not in sys.modules:
+        return False
+    if any(name == "QT_API" or name.startswith("SPYDER") for name in os.environ):
+        return False
+    get_ipython = getattr(sys.modules.get("IPython"), "get_ipython", None)
+    shell = get_ipython() if callable(get_ipython) else None
+    if shell is None:
+        return False
+    kind = type(shell).__name__.lower()
+    return "qt" not in kind and "spyder" not in kind
+
+
+def _bar_class(notebook: bool) -> Any:
+    # tqdm.auto draws a widget in a notebook (a text bar there would print a new
+    # output at every refresh); plain tqdm redraws one line of a terminal.
+    # Imported by name: tqdm ships no type information.
+    return importlib.import_module("tqdm.auto" if notebook else "tqdm").tqdm
+
+
 class Progress:
     """Counts epochs; shows a bar with the current cost when ``show`` is set.
 
-    ``show=None`` shows the bar only when stderr is a terminal, so logs and
-    redirected output stay clean; True and False force it on or off.
+    ``show=None`` shows the bar in a notebook or when stderr is a terminal, so
+    logs and redirected output stay clean; True and False force it on or off.
     """
 
     def __init__(self, epochs: int, show: bool | None, description: str) -> None:
         self._bar: Any = None
         self._every = max(1, epochs // 100)  # refresh the cost ~100 times per fit
         self._last = epochs - 1
+        notebook = in_notebook()
         if show is None:
-            show = stderr_is_terminal()
+            show = notebook or stderr_is_terminal()
         if show:
-            # Imported here and by name: tqdm ships no type information.
-            tqdm = importlib.import_module("tqdm").tqdm
+            tqdm = _bar_class(notebook)
             self._bar = tqdm(total=epochs, desc=description, unit="epoch", file=sys.stderr)
 
     def update(self, epoch: int, cost: float) -> None:
