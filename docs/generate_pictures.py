@@ -7,8 +7,8 @@ No picture in ``docs/images/`` is drawn or edited by hand.  Most come from
 running the demos, exactly as a user would; the tutorial's own pictures are
 drawn below with ``graphgrad.draw`` and ``graphgrad.render`` from the same
 graphs the tutorial builds.  Graphs use the embedded renderer where it is
-installed (Python 3.11+), so the SVG is the same on every machine whichever
-Graphviz (if any) is installed; elsewhere the system's ``dot`` draws them.
+installed (it comes with graphgrad), so the SVG is the same on every machine
+whichever Graphviz (if any) is installed; elsewhere the system's ``dot`` draws them.
 """
 
 from __future__ import annotations

