@@ -11,7 +11,8 @@ the grammar is refused with a one-line :class:`ExpressionError`:
     function   := exp | log | sigmoid | tanh | relu | softplus
 
 Names are ASCII letters, digits and underscores; names starting with ``__``
-are refused.  Input is limited in length and nesting depth.
+are refused.  Input is limited in length and nesting depth; a chain such as
+``a + b + c + ...`` is not nesting, however long.
 """
 
 from __future__ import annotations
@@ -193,14 +194,24 @@ def _convert(node: ast.AST, depth: int, max_depth: int, variables: dict[str, Non
             return operand
         raise ExpressionError(f"the operator {_op_text(node.op)} is not allowed")
     if isinstance(node, ast.BinOp):
-        symbol = _BINARY.get(type(node.op))
-        if symbol is None:
-            raise ExpressionError(
-                f"the operator {_op_text(node.op)} is not allowed: use + - * / **"
-            )
-        left = _convert(node.left, depth + 1, max_depth, variables)
-        right = _convert(node.right, depth + 1, max_depth, variables)
-        return Binary(symbol, left, right)
+        # a + b + c + ... reaches us as BinOps nested down their left side, one
+        # level per term.  That is a sequence, not nesting: the left side is
+        # walked in a loop, so a flat sum of any length is one level deep and
+        # costs no recursion; only right operands (a**b**c, a-(b-c)) nest.
+        chain: list[tuple[str, ast.AST]] = []
+        left: ast.AST = node
+        while isinstance(left, ast.BinOp):
+            symbol = _BINARY.get(type(left.op))
+            if symbol is None:
+                raise ExpressionError(
+                    f"the operator {_op_text(left.op)} is not allowed: use + - * / **"
+                )
+            chain.append((symbol, left.right))
+            left = left.left
+        tree = _convert(left, depth + 1, max_depth, variables)
+        for symbol, right in reversed(chain):  # left to right, as written
+            tree = Binary(symbol, tree, _convert(right, depth + 1, max_depth, variables))
+        return tree
     if isinstance(node, ast.Call):
         if isinstance(node.func, ast.Attribute):
             raise ExpressionError("attribute access not allowed in an expression")
@@ -280,15 +291,26 @@ def _evaluate(node: Node, leaves: Mapping[str, Value]) -> Value | float:
     if isinstance(node, Call):
         argument = _evaluate(node.argument, leaves)
         return FUNCTIONS[node.function](_as_value(argument))
-    left = _evaluate(node.left, leaves)
-    right = _evaluate(node.right, leaves)
+    # The left side of a chain (a + b + c + ...) in a loop, as parse built it.
+    chain: list[Binary] = []
+    left_node: Node = node
+    while isinstance(left_node, Binary):
+        chain.append(left_node)
+        left_node = left_node.left
+    result = _evaluate(left_node, leaves)
+    for binary in reversed(chain):
+        result = _apply(binary.symbol, result, _evaluate(binary.right, leaves))
+    return result
+
+
+def _apply(symbol: str, left: Value | float, right: Value | float) -> Value | float:
     if not isinstance(left, Value) and not isinstance(right, Value):
         # Both numbers: compute through the engine's checks, then keep only the
         # number, so that a constant such as the exponent in x**(1+1) stays a
         # constant (a number exponent, not a Value one that wants d/dexponent).
-        folded: float = _combine(node.symbol, Value(left), right).data  # type: ignore[assignment]
+        folded: float = _combine(symbol, Value(left), right).data  # type: ignore[assignment]
         return folded
-    return _combine(node.symbol, left, right)
+    return _combine(symbol, left, right)
 
 
 def _combine(symbol: str, left: Any, right: Any) -> Value:

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from graphgrad import Value
 from graphgrad.expr import MAX_DEPTH, ExpressionError, evaluate, parse
+from graphgrad.graph import topological_order
 
 
 def value_of(text: str, **values: float) -> float:
@@ -192,6 +193,42 @@ def test_length_and_depth_limits() -> None:
     assert parse("+".join(["a"] * 150)).variables == ("a",)
     with pytest.raises(ExpressionError, match="must be text"):
         parse(3)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("symbol", ["+", "-", "*", "/"])
+def test_a_flat_chain_as_long_as_the_length_limit_allows_is_not_nesting(symbol: str) -> None:
+    terms = 1000  # "a+a+...+a": 1,999 characters, just under the limit
+    text = symbol.join(["a"] * terms)
+    assert len(text) == 1999
+    J = evaluate(parse(text), {"a": 1.5})
+    J.backward()
+    # The closed forms of a chain of n terms at a: n·a, (2 - n)·a, a^n, a^(2 - n).
+    n, a = terms, 1.5
+    expected = {
+        "+": (n * a, n),
+        "-": ((2 - n) * a, 2 - n),
+        "*": (a**n, n * a ** (n - 1)),
+        "/": (a ** (2 - n), (2 - n) * a ** (1 - n)),
+    }[symbol]
+    leaf = next(node for node in topological_order(J) if node.label == "a")
+    assert J.data == pytest.approx(expected[0], rel=1e-9)
+    assert leaf.grad == pytest.approx(expected[1], rel=1e-9)
+
+
+def test_chains_of_terms_and_real_nesting_are_told_apart() -> None:
+    # 201 terms, each a product: one level for the sum, one for each product.
+    assert parse("+".join(["a*b"] * 201)).variables == ("a", "b")
+    assert parse("+".join(["a"] * 201), max_depth=2).variables == ("a",)
+    # Powers group to the right, a**(a**(a...)): that is nesting.
+    with pytest.raises(ExpressionError, match="nested more than 200 levels deep"):
+        parse("**".join(["a"] * 202))
+    assert parse("**".join(["a"] * 200)).variables == ("a",)
+    # So are parentheses to the right, and Python's parser stops them at 200.
+    with pytest.raises(ExpressionError, match="nested"):
+        parse("a-(" * 201 + "a" + ")" * 201)
+    with pytest.raises(ExpressionError, match="the operator // is not allowed"):
+        parse("a + b + c // d + e")
+    assert parse("c + b*a + a/d - e").variables == ("c", "b", "a", "d", "e")  # as written
 
 
 def test_missing_and_unused_variables_are_named() -> None:
