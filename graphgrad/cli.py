@@ -10,10 +10,11 @@ import argparse
 import math
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from graphgrad import __version__
 from graphgrad.draw import DIRECTIONS, RENDERER_ENV, RENDERERS, RendererError, render, to_svg
-from graphgrad.expr import ExpressionError, evaluate, is_variable_name, parse
+from graphgrad.expr import ExpressionError, evaluate, is_variable_name, output_name, parse
 from graphgrad.formula import check_digits, format_number
 from graphgrad.graph import topological_order
 from graphgrad.trace import trace
@@ -30,12 +31,14 @@ examples:
   graphgrad draw "3*(a+b*c)" a=5 b=3 c=2 -o J.svg
   graphgrad draw "-(y*log(sigmoid(w*x+b)) + (1-y)*log(1-sigmoid(w*x+b)))" \\
       w=0.5 x=2 b=0.1 y=1 -o L.svg
-  graphgrad grad -- "-omega*t" omega=2 t=3   (-- if an expression starting with -
-                                              could be read as an option)
+  graphgrad grad --digits 3 -- "-omega*t" omega=2 t=3   (options, then --, then
+                                                       an expression starting with -)
 
 expressions: numbers, variable names, + - * / **, unary minus, parentheses and
 the functions exp, log, sigmoid, tanh, relu, softplus. Nothing else is accepted
-and nothing is ever run as code. The output is called J; dvar means dJ/dvar.
+and nothing is ever run as code. The output is called J (or out, f, ... when J
+is a variable); dvar means d(output)/dvar. NAME=VALUE and options may come in
+any order after the expression.
 
 pictures: the system Graphviz `dot` is used when it is on PATH, otherwise the
 embedded renderer (SVG only); choose with --renderer or {RENDERER_ENV}.
@@ -46,8 +49,25 @@ class UsageError(Exception):
     """Bad input from the command line; exit status 2."""
 
 
+class _Rejected(Exception):
+    """argparse refused the arguments; main() words the message and exits."""
+
+    def __init__(self, parser: argparse.ArgumentParser, message: str) -> None:
+        super().__init__(message)
+        self.parser = parser
+        self.message = message
+
+
+class _Parser(argparse.ArgumentParser):
+    # argparse prints its own message and exits; raising instead lets main()
+    # say what is missing or misplaced in this command's terms.  The command
+    # parsers are made by add_parser, which uses this class too.
+    def error(self, message: str) -> NoReturn:
+        raise _Rejected(self, message)
+
+
 def _build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="graphgrad",
         description="Evaluate an expression, compute every derivative dJ/dvar, "
         "print the chain rule step by step or draw the computation graph.",
@@ -64,11 +84,23 @@ def _build_parser() -> argparse.ArgumentParser:
             description=help_text,
             epilog=EXAMPLES,
             formatter_class=argparse.RawDescriptionHelpFormatter,
+            usage="%(prog)s [options] EXPRESSION [NAME=VALUE ...]",
         )
-        sub.add_argument("expression", help='the expression, e.g. "3*(a+b*c)"')
+        # Optional to argparse, required by _parse: an expression that starts
+        # with - is taken for an unknown option, and argparse would report the
+        # missing expression first, hiding the advice to put -- before it.
         sub.add_argument(
-            "values", nargs="*", metavar="NAME=VALUE", help="a value for each variable, e.g. a=5"
+            "expression", nargs="?", metavar="EXPRESSION", help='the expression, e.g. "3*(a+b*c)"'
         )
+        # Not required: an expression of numbers alone (graphgrad grad 5) needs none.
+        sub.add_argument(
+            "values",
+            nargs="*",
+            default=[],
+            metavar="NAME=VALUE",
+            help="a value for each variable, e.g. a=5 (anywhere after the expression)",
+        )
+        sub.set_defaults(command_parser=sub)  # for messages about this command's arguments
         return sub
 
     grad = command("grad", "print J and every gradient dvar = dJ/dvar")
@@ -111,7 +143,10 @@ def parse_values(assignments: Sequence[str]) -> dict[str, float]:
         name, sep, text = item.partition("=")
         name = name.strip()
         if not sep:
-            raise UsageError(f"expected NAME=VALUE, got {item!r}")
+            # An option here came after --, which makes every argument positional.
+            looks_like_option = item.startswith("--") or (item[:1] == "-" and item[1:2].isalpha())
+            hint = " (options go before --)" if looks_like_option else ""
+            raise UsageError(f"expected NAME=VALUE, got {item!r}{hint}")
         if not is_variable_name(name):
             raise UsageError(f"{name!r} is not a valid variable name (in {item!r})")
         if name in values:
@@ -141,8 +176,18 @@ def _build(args: argparse.Namespace) -> tuple[Value, tuple[str, ...]]:
             check_digits(args.digits)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
-    expression = parse(args.expression)
-    J = evaluate(expression, parse_values(args.values))
+    text = args.expression
+    name, sep, _ = text.partition("=")
+    if sep and is_variable_name(name.strip()) and not text.startswith(name + "=="):
+        raise UsageError(
+            f"expected the expression first, got {text!r}, a NAME=VALUE "
+            f'(e.g. graphgrad {args.command} "3*(a+b*c)" a=5 b=3 c=2)'
+        )
+    expression = parse(text)
+    # The output gets a name no input has, so that J and dJ are never two things.
+    J = evaluate(
+        expression, parse_values(args.values), output_label=output_name(expression.variables)
+    )
     J.backward()
     return J, expression.variables
 
@@ -153,7 +198,8 @@ def _run(args: argparse.Namespace) -> int:
         leaves = {
             node.label: node for node in topological_order(J) if node._op is None and node.label
         }
-        lines = [f"J = {_plain(J.data, args.digits)}"]  # type: ignore[arg-type]
+        # J.label: the chosen output name, or the variable when the expression is one.
+        lines = [f"{J.label} = {_plain(J.data, args.digits)}"]  # type: ignore[arg-type]
         lines += [f"d{name} = {_plain(leaves[name].grad, args.digits)}" for name in names]
         print("\n".join(lines))
     elif args.command == "trace":
@@ -174,6 +220,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 _COMMANDS = ("grad", "trace", "draw")
+_PICTURE_SUFFIXES = (".svg", ".png", ".pdf", ".dot", ".gv")
 
 
 def _protect_expression(argv: list[str]) -> list[str]:
@@ -181,20 +228,55 @@ def _protect_expression(argv: list[str]) -> list[str]:
 
     argparse takes any argument starting with '-' for an option, but treats one
     containing a space as a positional argument, and the parser ignores
-    surrounding spaces.  Real options at that place (-h, -o..., --...) are kept.
+    surrounding spaces.  Real options at that place are kept: -h, anything
+    starting with --, and draw's -o (alone or as -oFILE.svg).
     """
     if len(argv) >= 2 and argv[0] in _COMMANDS:
         first = argv[1]
-        if first.startswith("-") and not first.startswith(("--", "-h", "-o")) and first != "-":
+        option = first == "-h" or first.startswith("--") or not first.startswith("-")
+        if argv[0] == "draw" and first.startswith("-o"):
+            option = option or first == "-o" or first.lower().endswith(_PICTURE_SUFFIXES)
+        if not option and first != "-":
             return [argv[0], " " + first, *argv[2:]]
     return argv
+
+
+def _parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
+    """The arguments, with NAME=VALUE accepted anywhere after the command."""
+    # argparse gives the NAME=VALUE list one run of arguments; those after an
+    # option (x=1 --digits 3 y=2) come back unrecognized and join the list here.
+    args, extras = parser.parse_known_args(argv)
+    after_dashes = False
+    for item in extras:
+        if item == "--" and not after_dashes:
+            after_dashes = True
+        elif item.startswith("-") and not after_dashes and item != "-":
+            command = args.command
+            raise _Rejected(
+                args.command_parser,
+                f"unrecognized option {item!r} (if it is the expression, put -- before it: "
+                f'graphgrad {command} [options] -- "{item}" NAME=VALUE ...)',
+            )
+        else:
+            args.values.append(item)
+    if args.expression is None:
+        command = args.command
+        raise _Rejected(
+            args.command_parser,
+            f'the expression is missing, e.g. graphgrad {command} "3*(a+b*c)" a=5 b=3 c=2',
+        )
+    return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command with ``argv`` (default: the process's arguments); return the exit status."""
     parser = _build_parser()
     arguments = list(sys.argv[1:] if argv is None else argv)
-    args = parser.parse_args(_protect_expression(arguments))
+    try:
+        args = _parse(parser, _protect_expression(arguments))
+    except _Rejected as exc:
+        # argparse's own error: the usage of the parser at fault, the message, exit 2.
+        argparse.ArgumentParser.error(exc.parser, exc.message)
     try:
         return _run(args)
     except (UsageError, ExpressionError) as exc:

@@ -246,6 +246,25 @@ def _op_text(op: ast.AST) -> str:
     return texts.get(type(op), type(op).__name__)
 
 
+#: Names the output takes, the first that no variable has.
+OUTPUT_NAMES = ("J", "out", "f", "g", "result")
+
+
+def output_name(variables: tuple[str, ...] | list[str]) -> str:
+    """A name for the output that no variable has: J, else out, f, g, result, out2, ...
+
+    >>> output_name(("a", "b")), output_name(("J", "x"))
+    ('J', 'out')
+    """
+    for name in OUTPUT_NAMES:
+        if name not in variables:
+            return name
+    number = 2
+    while f"out{number}" in variables:
+        number += 1
+    return f"out{number}"
+
+
 def evaluate(
     expression: Expression, values: Mapping[str, float], output_label: str | None = "J"
 ) -> Value:

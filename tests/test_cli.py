@@ -186,3 +186,101 @@ def test_a_constant_exponent_written_as_an_expression_stays_a_constant(
     # d/dx x**(1+1) = 2x; the exponent must not be differentiated (log of x <= 0).
     assert main(["grad", "x**(1+1)", f"x={x}"]) == 0
     assert f"dx = {dx}" in capsys.readouterr().out.splitlines()
+
+
+def test_name_value_pairs_may_follow_options(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["grad", "x*y", "x=1", "--digits", "3", "y=2"]) == 0
+    assert capsys.readouterr().out == "J = 2\ndx = 2\ndy = 1\n"
+    assert main(["grad", "x*y", "--digits", "3", "x=1.5", "y=2"]) == 0
+    assert capsys.readouterr().out == "J = 3\ndx = 2\ndy = 1.5\n"
+
+
+def test_name_value_pairs_after_an_option_end_up_in_draw_and_trace(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "J.dot"
+    assert main(["draw", "x*y", "x=3", "-o", str(target), "--digits", "2", "y=2"]) == 0
+    assert '"y = 2\\ndy = 3"' in target.read_text(encoding="utf-8")
+    assert main(["trace", "x*y", "--digits", "2", "x=3", "y=2"]) == 0
+    assert "dy = dJ · ∂J/∂y = dJ · x = 1 · 3 = 3" in capsys.readouterr().out
+
+
+def test_an_expression_starting_with_minus_where_an_option_could_be(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # As the first argument, -omega*t is the expression, for draw too, though -o... is
+    # its output option there: a picture's file name ends in .svg, .png, .pdf or .dot.
+    assert main(["grad", "-omega*t", "omega=2", "t=3"]) == 0
+    assert capsys.readouterr().out == "J = -6\ndomega = -3\ndt = -2\n"
+    assert main(["trace", "-omega*t", "omega=2", "t=3"]) == 0
+    assert "domega = dv1 · ∂v1/∂omega" in " ".join(capsys.readouterr().out.split())
+    target = tmp_path / "J.dot"
+    assert main(["draw", "-omega*t", "omega=2", "t=3", "-o", str(target)]) == 0
+    assert '"omega = 2\\ndomega = -3"' in target.read_text(encoding="utf-8")
+    assert main(["draw", f"-o{tmp_path / 'K.dot'}", "x", "x=1"]) == 0  # -oFILE: the option
+    assert (tmp_path / "K.dot").exists()
+    capsys.readouterr()
+
+
+def test_an_expression_starting_with_minus_after_an_option_says_to_use_dashes(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for argv in (["grad", "--digits", "3", "-omega*t", "omega=2", "t=3"], ["grad", "--x*y"]):
+        with pytest.raises(SystemExit) as info:
+            main(argv)
+        assert info.value.code == 2
+        err = capsys.readouterr().err
+        assert err.startswith("usage: graphgrad grad")
+        last = err.splitlines()[-1]
+        assert last.startswith("graphgrad grad: error: unrecognized option '-")
+        assert "put -- before it" in last
+    assert main(["grad", "--digits", "3", "--", "-omega*t", "omega=2", "t=3"]) == 0
+    assert capsys.readouterr().out == "J = -6\ndomega = -3\ndt = -2\n"
+    assert main(["grad", "--", "-x", "x=1", "--digits", "3"]) == 2
+    assert "got '--digits' (options go before --)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("expression", "values", "output"),
+    [
+        ("J*2", ["J=3"], "out = 6\ndJ = 2\n"),
+        ("J*out*f", ["J=1", "out=2", "f=3"], "g = 6\ndJ = 6\ndout = 3\ndf = 2\n"),
+        ("a", ["a=5"], "a = 5\nda = 1\n"),  # the output is the variable itself
+    ],
+)
+def test_the_output_is_never_named_like_an_input(
+    expression: str, values: list[str], output: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["grad", expression, *values]) == 0
+    assert capsys.readouterr().out == output
+
+
+def test_trace_and_draw_name_the_output_as_grad_does(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["trace", "J*2", "J=3"]) == 0
+    lines = [" ".join(line.split()) for line in capsys.readouterr().out.splitlines()]
+    assert "out = 2·J = 6" in lines and "dJ = dout · ∂out/∂J = 1 · 2 = 2" in lines
+    assert main(["draw", "J*2", "J=3", "-o", str(tmp_path / "J.dot")]) == 0
+    source = (tmp_path / "J.dot").read_text(encoding="utf-8")
+    assert '"out = 6\\ndout = 1"' in source and '"J = 3\\ndJ = 2"' in source
+
+
+def test_a_missing_expression_is_named(capsys: pytest.CaptureFixture[str]) -> None:
+    for command in ("grad", "trace", "draw"):
+        with pytest.raises(SystemExit) as info:
+            main([command])
+        assert info.value.code == 2
+        last = capsys.readouterr().err.splitlines()[-1]
+        assert f"graphgrad {command}: error: the expression is missing" in last
+        assert "NAME=VALUE is required" not in last and "required: expression, NAME" not in last
+    assert main(["grad", "5"]) == 0  # numbers alone need no NAME=VALUE
+    assert capsys.readouterr().out == "J = 5\n"
+    assert main(["grad", "x=1", "x*2"]) == 2
+    assert "expected the expression first, got 'x=1'" in capsys.readouterr().err
+
+
+def test_a_flat_sum_of_many_terms_is_accepted(capsys: pytest.CaptureFixture[str]) -> None:
+    text = "+".join(["a"] * 300)  # 599 characters, no parentheses
+    assert main(["grad", text, "a=0.5"]) == 0
+    assert capsys.readouterr().out == "J = 150\nda = 300\n"
