@@ -79,6 +79,38 @@ def test_api_reference_is_generated_from_docstrings(site: Path) -> None:
     assert ":func:" not in html and ":class:" not in html  # Sphinx roles shown as code
 
 
+def test_doctest_blank_line_markers_are_shown_as_blank_lines(site: Path) -> None:
+    # The sources keep <BLANKLINE> for doctest (pictures, command, and the API
+    # page's docstrings) ...
+    assert "<BLANKLINE>" in (DOCS / "pictures.md").read_text(encoding="utf-8")
+    assert "<BLANKLINE>" in (DOCS / "command.md").read_text(encoding="utf-8")
+    # ... and the site shows an empty line, in pages and in the search index alike.
+    pages = [*site.rglob("*.html"), site / "search" / "search_index.json"]
+    assert [
+        p.relative_to(site) for p in pages if "BLANKLINE" in p.read_text(encoding="utf-8")
+    ] == []
+    html = (site / "command" / "index.html").read_text(encoding="utf-8")
+    assert re.search(r"J  = 3·v2 = 33</span>\n\n<span", html)
+
+
+@pytest.mark.parametrize(
+    ("page", "lang", "labels"),
+    [
+        ("zh/index.html", "zh-CN", ['placeholder="搜索"', "目录"]),
+        ("zh/tutorial/index.html", "zh-CN", ['placeholder="搜索"', "目录", "上一页"]),
+        ("tutorial/index.html", "en", ['placeholder="Search"', "Table of contents", "Previous"]),
+        ("index.html", "en", ['placeholder="Search"', "Table of contents"]),
+    ],
+)
+def test_chinese_pages_are_served_as_chinese(
+    site: Path, page: str, lang: str, labels: list[str]
+) -> None:
+    html = (site / page).read_text(encoding="utf-8")
+    assert f'<html lang="{lang}"' in html
+    for label in labels:
+        assert label in html, label
+
+
 def test_chinese_pages_use_the_notes_terms(site: Path) -> None:
     text = (site / "zh" / "tutorial" / "index.html").read_text(encoding="utf-8")
     for term in ("计算图", "导数", "反向传播", "损失函数", "成本函数", "梯度下降", "向量化"):
