@@ -69,7 +69,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     L, params = logistic_loss()
     written = [
         render(J, out / "notes_example.svg", renderer=args.renderer),
-        render(L, out / "logistic_loss.svg", renderer=args.renderer, params=params),
+        # Top to bottom: drawn left to right, its ten steps make a picture too
+        # wide to read at the width of a page.
+        render(
+            L, out / "logistic_loss.svg", renderer=args.renderer, params=params, direction="TB"
+        ),
     ]
     if not args.quiet:
         print(trace(J), end="\n\n")

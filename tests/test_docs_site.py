@@ -162,6 +162,35 @@ def test_every_picture_in_the_docs_comes_from_the_script() -> None:
             assert shown in names, f"{path.name} shows {shown}, which no script generates"
 
 
+# Roughly the width of the text column the site (and GitHub's README) shows a
+# picture in, in CSS pixels; an SVG's pt is 4/3 of a pixel.
+PAGE_WIDTH_PX = 800
+# Shrunk further, the 10 pt labels of a graph are too small to read.
+MIN_SCALE = 0.6
+
+
+def natural_width_px(path: Path) -> float:
+    if path.suffix == ".png":
+        return png_size(path.read_bytes())[0]
+    width = ET.fromstring(path.read_bytes()).get("width", "")
+    assert width.endswith("pt"), (path.name, width)
+    return float(width[:-2]) * 4 / 3
+
+
+@pytest.mark.parametrize("path", doc_files(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_pictures_are_shown_large_enough_to_read(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    for match in re.finditer(r"!\[[^\]]*\]\(([^)]*images/[\w.-]+)\)(\{[^}]*\})?", text):
+        picture = (path.parent / match.group(1)).resolve()
+        natural = natural_width_px(picture)
+        given = re.search(r'width="(\d+)"', match.group(2) or "")
+        shown = min(float(given.group(1)) if given else natural, PAGE_WIDTH_PX)
+        assert shown / natural >= MIN_SCALE, (
+            f"{path.name} shows {picture.name} at {shown / natural:.0%} of its size: "
+            "draw it top to bottom (direction='TB') or smaller"
+        )
+
+
 def svg_texts(svg: bytes) -> list[str]:
     """The words and numbers of a picture, in a layout-independent order."""
     root = ET.fromstring(svg)
