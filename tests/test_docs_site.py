@@ -6,6 +6,7 @@ The examples themselves are executed by pytest's doctest collection of every
 
 from __future__ import annotations
 
+import doctest
 import importlib.util
 import os
 import re
@@ -17,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+import graphgrad
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -215,3 +218,15 @@ def test_the_script_regenerates_the_committed_pictures(tmp_path: Path) -> None:
             assert svg_texts(fresh), path.name
         else:
             assert png_size(fresh) == png_size(committed), path.name
+
+
+def test_the_readme_picture_is_the_graph_its_lines_build() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = next(body for lang, _, body in FENCE.findall(readme) if lang == "pycon")
+    namespace: dict[str, Any] = {}
+    for example in doctest.DocTestParser().get_examples(block):
+        exec(compile(example.source, "README.md", "single"), namespace)
+    picture = re.search(r"!\[[^\]]*\]\((docs/images/[\w.-]+\.svg)\)", readme)
+    assert picture is not None
+    made = graphgrad.to_svg(namespace["J"], renderer="embedded").encode("utf-8")
+    assert svg_texts(made) == svg_texts((ROOT / picture.group(1)).read_bytes())
