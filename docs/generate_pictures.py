@@ -48,8 +48,21 @@ def _packed(drawing: Any) -> Any:
     return drawing
 
 
+def tutorial_house_neuron(path: Path) -> None:
+    """Tutorial section 1: the house-price neuron with the tutorial's numbers."""
+    from graphgrad import Value, render
+
+    size, w, b = Value(2.0, label="size"), Value(250.0, label="w"), Value(-150.0, label="b")
+    z = w * size + b
+    z.label = "z"
+    price = z.relu()
+    price.label = "price"
+    price.backward()
+    render(price, path, renderer=RENDERER, params=[w, b])
+
+
 def tutorial_logistic_loss(path: Path) -> None:
-    """Tutorial section 3: one example's loss with the tutorial's numbers."""
+    """Tutorial section 8: one example's loss with the tutorial's numbers."""
     from graphgrad import Value, draw, render
 
     x1, x2, y = 1.0, 2.0, 1.0
@@ -66,6 +79,7 @@ def tutorial_logistic_loss(path: Path) -> None:
 
 # Pictures drawn here: file name -> the function that writes it.
 DRAWN: dict[str, Callable[[Path], None]] = {
+    "tutorial_house_neuron.svg": tutorial_house_neuron,
     "tutorial_logistic_loss.svg": tutorial_logistic_loss,
 }
 
