@@ -116,8 +116,63 @@ def test_chinese_pages_are_served_as_chinese(
 
 def test_chinese_pages_use_the_notes_terms(site: Path) -> None:
     text = (site / "zh" / "tutorial" / "index.html").read_text(encoding="utf-8")
-    for term in ("计算图", "导数", "反向传播", "损失函数", "成本函数", "梯度下降", "向量化"):
+    terms = ("神经元", "二分类", "逻辑回归", "损失函数", "代价函数", "梯度下降", "学习率")
+    terms += ("导数", "计算图", "链式法则", "局部导数", "反向传播", "向量化")
+    for term in terms:
         assert term in text, term
+    # Ng's Chinese course says 代价函数 for the cost function.
+    assert "成本函数" not in text
+
+
+def chinese_prose(path: Path) -> str:
+    """A page's text outside code, link targets and attribute lists."""
+    text = path.read_text(encoding="utf-8")
+    text = re.sub(r"^ *```.*?^ *```", "", text, flags=re.MULTILINE | re.DOTALL)
+    text = re.sub(r"`[^`\n]*`", "", text)
+    text = re.sub(r"\]\([^)\s]*\)", "]", text)
+    return re.sub(r"\{[^}\n]*\}", "", text)
+
+
+CHINESE_PAGES = sorted((DOCS / "zh").glob("*.md"))
+HAN = "\u3400-\u4dbf\u4e00-\u9fff"
+
+
+def separators_outside_brackets(line: str) -> list[int]:
+    """Where , or ; separates parts of a sentence rather than a formula's arguments."""
+    depth, found = 0, []
+    for i, ch in enumerate(line):
+        if ch in "(（[":
+            depth += 1
+        elif ch in ")）]":
+            depth = max(0, depth - 1)
+        elif ch in ",;" and depth == 0:
+            found.append(i)
+    return found
+
+
+@pytest.mark.parametrize("path", CHINESE_PAGES, ids=lambda p: p.name)
+def test_chinese_sentences_use_full_width_punctuation(path: Path) -> None:
+    # Half-width punctuation next to a Chinese character, or separating the parts
+    # of a Chinese sentence (a = 5, b = 3); a formula's own f(a, b) is fine.
+    next_to_chinese = re.compile(rf"[{HAN}][,.:;?!()]|[,.:;?!()][{HAN}]")
+    found = []
+    for line in chinese_prose(path).splitlines():
+        if re.search(rf"[{HAN}]", line):
+            found += [
+                line[max(0, m.start() - 10) : m.end() + 10] for m in next_to_chinese.finditer(line)
+            ]
+            found += [line[max(0, i - 10) : i + 10] for i in separators_outside_brackets(line)]
+    assert found == [], f"use ，。：；？！（）、 in Chinese sentences: {found}"
+
+
+def test_chinese_tutorial_wording() -> None:
+    text = chinese_prose(DOCS / "zh" / "tutorial.md")
+    # The change of J is three times the change of a (not "three times a").
+    assert "J 的变化量是 a 的变化量的三倍" in text
+    assert "变化量是 a 的三倍" not in text
+    assert "精确到小数点后六位" in text
+    for heading in re.findall(r"^#+ .*$", text, flags=re.MULTILINE):
+        assert heading.count("求导数") <= 1, heading
 
 
 def test_pages_load_nothing_from_other_sites(site: Path) -> None:
