@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import shlex
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -251,11 +252,12 @@ def _parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespa
         if item == "--" and not after_dashes:
             after_dashes = True
         elif item.startswith("-") and not after_dashes and item != "-":
-            command = args.command
+            # Quoted for the shell, and never echoed raw if it holds control characters.
+            shown = shlex.quote(item) if item.isprintable() else "EXPRESSION"
             raise _Rejected(
                 args.command_parser,
                 f"unrecognized option {item!r} (if it is the expression, put -- before it: "
-                f'graphgrad {command} [options] -- "{item}" NAME=VALUE ...)',
+                f"graphgrad {args.command} [options] -- {shown} NAME=VALUE ...)",
             )
         else:
             args.values.append(item)

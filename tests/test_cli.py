@@ -234,6 +234,13 @@ def test_an_expression_starting_with_minus_after_an_option_says_to_use_dashes(
         last = err.splitlines()[-1]
         assert last.startswith("graphgrad grad: error: unrecognized option '-")
         assert "put -- before it" in last
+    with pytest.raises(SystemExit):
+        main(["grad", "--digits", "3", "-omega*t"])
+    assert "graphgrad grad [options] -- '-omega*t' NAME=VALUE" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["grad", "--digits", "3", "-x\x1b[2J"])  # shown escaped, never obeyed
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "'-x\\x1b[2J'" in err
     assert main(["grad", "--digits", "3", "--", "-omega*t", "omega=2", "t=3"]) == 0
     assert capsys.readouterr().out == "J = -6\ndomega = -3\ndt = -2\n"
     assert main(["grad", "--", "-x", "x=1", "--digits", "3"]) == 2
