@@ -24,7 +24,8 @@ _CODE = re.compile(r"<pre\b.*?</pre>", re.DOTALL)
 def without_blanklines(html: str) -> str:
     """``html`` with doctest's ``<BLANKLINE>`` markers emptied in its code blocks.
 
-    >>> without_blanklines('<pre><code>a\\n<span class="go">&lt;BLANKLINE&gt;</span>\\nb</code></pre>')
+    >>> marker = '<span class="go">&lt;BLANKLINE&gt;</span>'
+    >>> without_blanklines(f"<pre><code>a\\n{marker}\\nb</code></pre>")
     '<pre><code>a\\n\\nb</code></pre>'
     >>> without_blanklines("<p>the marker &lt;BLANKLINE&gt; in prose stays</p>")
     '<p>the marker &lt;BLANKLINE&gt; in prose stays</p>'
