@@ -42,10 +42,24 @@ def on_page_content(html: str, page: Any, config: Any, files: Any) -> str:
     return without_blanklines(html)
 
 
+_site_language = "en"  # the configured theme.language, read in on_config
+
+
+def on_config(config: Any) -> Any:
+    global _site_language
+    _site_language = config.theme["language"]
+    return config
+
+
 def on_page_context(context: Any, page: Any, config: Any, nav: Any) -> Any:
     # The theme picks its labels from theme.language as each page is rendered.
-    config.theme["language"] = "zh" if _is_chinese(page) else "en"
+    config.theme["language"] = "zh" if _is_chinese(page) else _site_language
     return context
+
+
+def on_post_build(config: Any) -> None:
+    # Leave the configuration as it was read (mkdocs serve builds again from it).
+    config.theme["language"] = _site_language
 
 
 def on_post_page(output: str, page: Any, config: Any) -> str:
