@@ -2,6 +2,7 @@
 
 from graphgrad import value as _value
 from graphgrad.check import GradcheckError, gradcheck, gradgradcheck, numeric_grad
+from graphgrad.define import define_op
 
 # draw.py loads graphviz and the renderers only when a picture is made, so
 # these imports keep `import graphgrad` light.  Importing them here (not
@@ -9,8 +10,9 @@ from graphgrad.check import GradcheckError, gradcheck, gradgradcheck, numeric_gr
 # first import of a submodule would rebind the package attribute to the module.
 from graphgrad.draw import draw, render, to_svg
 from graphgrad.functional import grad, hessian, value_and_grad
+from graphgrad.mode import is_grad_enabled, no_grad
 from graphgrad.trace import trace
-from graphgrad.value import Value, is_grad_enabled, no_grad
+from graphgrad.value import Value
 
 # After the core: nn is built on it.  It imports tqdm only when a bar is shown.
 from graphgrad import nn  # isort: skip
@@ -20,6 +22,7 @@ __version__ = "0.1.0"
 __all__ = [
     "GradcheckError",
     "Value",
+    "define_op",
     "draw",
     "grad",
     "gradcheck",
@@ -42,4 +45,4 @@ def _svg_display(node: Value) -> str | None:
     return display_svg(node)
 
 
-_value.svg_display = _svg_display  # notebooks show a Value as its drawing
+_value.set_notebook_display(_svg_display)  # notebooks show a Value as its drawing

@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 
 from graphgrad.functional import hessian
-from graphgrad.value import Data, Value, as_data, no_grad
+from graphgrad.mode import no_grad
+from graphgrad.value import Data, Value, as_data
 
 
 class GradcheckError(AssertionError):

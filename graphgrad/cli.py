@@ -15,7 +15,14 @@ from typing import NoReturn
 
 from graphgrad import __version__
 from graphgrad.draw import DIRECTIONS, RENDERER_ENV, RENDERERS, RendererError, render, to_svg
-from graphgrad.expr import ExpressionError, evaluate, is_variable_name, output_name, parse
+from graphgrad.expr import (
+    FUNCTIONS,
+    ExpressionError,
+    evaluate,
+    is_variable_name,
+    output_name,
+    parse,
+)
 from graphgrad.formula import check_digits, format_number
 from graphgrad.graph import topological_order
 from graphgrad.trace import trace
@@ -36,7 +43,7 @@ examples:
                                                        an expression starting with -)
 
 expressions: numbers, variable names, + - * / **, unary minus, parentheses and
-the functions exp, log, sigmoid, tanh, relu, softplus. Nothing else is accepted
+the functions {", ".join(FUNCTIONS)}. Nothing else is accepted
 and nothing is ever run as code. The output is called J (or out, f, ... when J
 is a variable); dvar means d(output)/dvar. NAME=VALUE and options may come in
 any order after the expression.
@@ -197,7 +204,9 @@ def _run(args: argparse.Namespace) -> int:
     J, names = _build(args)
     if args.command == "grad":
         leaves = {
-            node.label: node for node in topological_order(J) if node._op is None and node.label
+            node.label: node
+            for node in topological_order(J)
+            if node.operation is None and node.label
         }
         # J.label: the chosen output name, or the variable when the expression is one.
         lines = [f"{J.label} = {_plain(J.data, args.digits)}"]  # type: ignore[arg-type]

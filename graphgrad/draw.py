@@ -37,18 +37,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from graphgrad.formula import (
-    DEFAULT_DIGITS,
-    Formulas,
-    check_digits,
-    is_constant,
-    summary_lines,
-    wants_gradient,
-)
-from graphgrad.graph import count_nodes, display_names, printable, topological_order
+from graphgrad.formula import DEFAULT_DIGITS, Formulas, check_digits, summary_lines, wants_gradient
+from graphgrad.graph import DEFAULT_MAX_NODES, count_nodes, is_constant, printable, select_nodes
+from graphgrad.graph import GraphTooLargeError as GraphTooLargeError  # draw() raises it
 from graphgrad.value import Value
 
-DEFAULT_MAX_NODES = 2000
 RENDERER_ENV = "GRAPHGRAD_RENDERER"
 RENDERERS = ("auto", "system", "embedded")
 FORMATS = ("svg", "png", "pdf", "dot")
@@ -71,10 +64,6 @@ _LEAF_COLOR = "#dbeafe"  # inputs: light blue
 _PARAM_COLOR = "#dcfce7"  # model parameters: light green
 _OUTPUT_COLOR = "#fef3c7"  # the output: light yellow
 _OP_COLOR = "#e5e7eb"
-
-
-class GraphTooLargeError(ValueError):
-    """The graph has more nodes than the limit allows (see ``max_nodes`` and ``depth``)."""
 
 
 class RendererError(RuntimeError):
@@ -124,46 +113,6 @@ def _check_options(direction: str, digits: int, max_nodes: int, depth: int | Non
         raise ValueError(f"max_nodes must be a positive integer, got {max_nodes!r}")
     if depth is not None and (isinstance(depth, bool) or not isinstance(depth, int) or depth < 0):
         raise ValueError(f"depth must be None or a non-negative integer, got {depth!r}")
-
-
-def select_nodes(
-    root: Value,
-    max_nodes: int = DEFAULT_MAX_NODES,
-    depth: int | None = None,
-    depth_hint: bool = True,
-) -> tuple[list[Value], dict[Value, str], set[Value]]:
-    """The nodes to show (inputs first), every node's display name, and the cut nodes.
-
-    With ``depth`` only nodes at most that many ops from the root are kept;
-    the "cut" nodes are kept nodes whose inputs were left out.  Raises
-    GraphTooLargeError when more than ``max_nodes`` nodes remain.
-    """
-    if not isinstance(root, Value):
-        raise TypeError(f"expected a Value to draw, got {type(root).__name__}")
-    order = topological_order(root)
-    # Numbers written into an expression are shown as themselves, so they take
-    # no generated name: the other nodes are then numbered v1, v2, ... without gaps.
-    names = display_names([n for n in order if n is root or not is_constant(n)])
-    cut: set[Value] = set()
-    if depth is not None:
-        # Distance in ops from the root.  In reverse topological order every
-        # consumer of a node comes before it, so one pass over the order suffices.
-        distance: dict[Value, int] = {root: 0}
-        for node in reversed(order):
-            d = distance[node]
-            for x in node.inputs:
-                if distance.get(x, d + 2) > d + 1:
-                    distance[x] = d + 1
-        order = [node for node in order if distance[node] <= depth]
-        cut = {node for node in order if node.inputs and distance[node] == depth}
-    if len(order) > max_nodes:
-        smaller = "a smaller depth" if depth is not None else "depth=N"
-        hint = f", or {smaller} to draw only the nodes nearest the output" if depth_hint else ""
-        raise GraphTooLargeError(
-            f"the graph of {names[root]!r} has {len(order):,} nodes, more than "
-            f"max_nodes={max_nodes:,}: pass max_nodes={len(order)} to allow it{hint}"
-        )
-    return order, names, cut
 
 
 # --- the picture ------------------------------------------------------------------------
@@ -233,6 +182,8 @@ def draw(
     The result's ``.source`` is the DOT text; notebooks show it as SVG.
     """
     _check_options(direction, digits, max_nodes, depth)
+    if not isinstance(root, Value):
+        raise TypeError(f"expected a Value to draw, got {type(root).__name__}")
     nodes, names, cut = select_nodes(root, max_nodes, depth)
     param_set = set(params)
     for p in param_set:
@@ -252,14 +203,15 @@ def draw(
     ]
     for node in nodes:
         lines.append(_value_node(node, ids[node], formulas, show_grad, root, param_set, cut))
-        if node._op is None or node in cut:
+        op = node.operation
+        if op is None or node in cut:
             continue
         op_id = f"op{ids[node][1:]}"
         lines.append(
             f"{op_id} "
             + _attrs(
-                label=dot_string(node._op.symbol),
-                shape="circle" if len(node._op.symbol) <= 2 else "ellipse",
+                label=dot_string(op.symbol),
+                shape="circle" if len(op.symbol) <= 2 else "ellipse",
                 style="filled",
                 fillcolor=f'"{_OP_COLOR}"',
                 fontsize="11",
@@ -310,7 +262,7 @@ def _value_node(
         color = _PARAM_COLOR
     elif node is root:
         color = _OUTPUT_COLOR
-    elif node._op is None:
+    elif node.operation is None:
         color = _LEAF_COLOR
     else:
         color = "white"
@@ -332,13 +284,14 @@ def _equation(head: str, value: tuple[str, ...]) -> list[str]:
 
 def _edge_label(node: Value, index: int, formulas: Formulas, show_grad: bool) -> list[str] | None:
     x = node.inputs[index]
-    assert node._op is not None
-    if is_constant(x) or node._op.partials[index] is None:
-        return None  # a number in the expression: the notes give it no derivative
+    op = node.operation
+    assert op is not None
+    if not wants_gradient(x) or op.partials[index] is None:
+        return None  # a constant, such as a number in the expression: no derivative
     digits = formulas.digits
     out_name, in_name = _clip(formulas.names[node]), _clip(formulas.names[x])
     formula = formulas.local(node, index)
-    if node._op.elementwise:
+    if op.elementwise:
         value = formulas.local_value(node, index)
         value_lines = ("undefined",) if value is None else summary_lines(value, digits)
         head = f"∂{out_name}/∂{in_name}"

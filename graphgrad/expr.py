@@ -8,7 +8,8 @@ the grammar is refused with a one-line :class:`ExpressionError`:
     expression := number | name | expression (+ - * / **) expression
                 | -expression | +expression | (expression)
                 | function(expression)
-    function   := exp | log | sigmoid | tanh | relu | softplus
+    function   := a one-input function of the op table: exp | log | sigmoid
+                | tanh | relu | softplus | step (``FUNCTIONS``)
 
 Names are ASCII letters, digits and underscores; names starting with ``__``
 are refused.  Input is limited in length and nesting depth; a chain such as
@@ -20,21 +21,21 @@ from __future__ import annotations
 import ast
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from graphgrad.ops import OPS, Op
 from graphgrad.value import Value
 
 MAX_LENGTH = 2000
 MAX_DEPTH = 200
-FUNCTIONS: dict[str, Callable[[Value], Value]] = {
-    "exp": Value.exp,
-    "log": Value.log,
-    "sigmoid": Value.sigmoid,
-    "tanh": Value.tanh,
-    "relu": Value.relu,
-    "softplus": Value.softplus,
+#: The functions an expression may call: the op table's built-in functions of
+#: one number, by name.
+FUNCTIONS: dict[str, Op] = {
+    op.name: op
+    for op in OPS.values()
+    if op.builtin and op.elementwise and op.arity == 1 and op.notation == "function"
 }
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
@@ -309,7 +310,8 @@ def _evaluate(node: Node, leaves: Mapping[str, Value]) -> Value | float:
         return -operand
     if isinstance(node, Call):
         argument = _evaluate(node.argument, leaves)
-        return FUNCTIONS[node.function](_as_value(argument))
+        made: Value = FUNCTIONS[node.function](_as_value(argument))
+        return made
     # The left side of a chain (a + b + c + ...) in a loop, as parse built it.
     chain: list[Binary] = []
     left_node: Node = node

@@ -23,51 +23,15 @@ from __future__ import annotations
 
 import functools
 import numbers
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-from graphgrad import value as _value
+from graphgrad.mode import enable_grad, running_transform, transforms
 from graphgrad.value import Value
 
 ArgNums = int | Sequence[int]
-
-# How many transforms are evaluating their function right now.  Inside one, a
-# derivative function must return Values (not numbers) so the outer transform
-# can differentiate through it, even when it is called with plain numbers (its
-# function may use the outer Values as constants).
-_nesting = 0
-
-
-@contextmanager
-def _evaluating() -> Iterator[None]:
-    """Record the graph (even inside no_grad()) and mark a transform as running."""
-    global _nesting
-    previous = _value._recording
-    _value._recording = True
-    _nesting += 1
-    try:
-        yield
-    finally:
-        _nesting -= 1
-        _value._recording = previous
-
-
-@contextmanager
-def _releasing_graph_grads() -> Iterator[None]:
-    """Afterwards, forget a create_graph graph recorded inside (see Value.backward).
-
-    Used where the results are plain numbers, so no later backward() needs that
-    graph's gradients reset, and its memory can be freed.
-    """
-    before = _value._nodes_with_graph_grads
-    try:
-        yield
-    finally:
-        if _value._nodes_with_graph_grads is not before:
-            _value.release_graph_grads()
 
 
 def _check_callable(f: object, transform: str) -> None:
@@ -138,19 +102,22 @@ def _evaluate(
         )
     call_args = list(args)
     nodes: list[Value] = []
-    with _evaluating():
+    with enable_grad():
         for k in argnums:
             arg = args[k]
-            if isinstance(arg, Value):
+            if isinstance(arg, Value) and arg.requires_grad:
                 # A node of its own that still depends on the caller's Value: the
                 # inner derivative is taken with respect to it alone, and the outer
                 # transform differentiates through it.
                 node = arg + 0.0
                 node.label = arg.label
+            elif isinstance(arg, Value):  # a constant, differentiated all the same
+                node = Value(arg.data, label=arg.label)
             else:
                 node = _leaf(arg, k, transform)
             nodes.append(node)
             call_args[k] = node
+    with running_transform(transform, tuple(nodes)):
         out = f(*call_args, **kwargs)
     return _check_output(out, transform), nodes
 
@@ -179,7 +146,7 @@ def _check_output(out: object, transform: str) -> Value | float:
 def _wants_graph(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
     """Build a differentiable result when called with Values or inside a transform."""
     return (
-        _nesting > 0
+        bool(transforms())
         or any(isinstance(a, Value) for a in args)
         or any(isinstance(a, Value) for a in kwargs.values())
     )
@@ -215,13 +182,8 @@ def _derivative_function(
 
     def value_and_grad_f(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
         build_graph = _wants_graph(args, kwargs)
-        if build_graph:
-            out, nodes = _evaluate(f, positions, args, kwargs, transform)
-            grads = _gradients(out, nodes, build_graph)
-        else:
-            with _releasing_graph_grads():  # f may run transforms of its own
-                out, nodes = _evaluate(f, positions, args, kwargs, transform)
-                grads = _gradients(out, nodes, build_graph)
+        out, nodes = _evaluate(f, positions, args, kwargs, transform)
+        grads = _gradients(out, nodes, build_graph)
         if isinstance(out, Value):
             result: Any = out if build_graph else out.data
         else:
@@ -321,8 +283,7 @@ def gradient_and_hessian(
     blocks = [[np.zeros(si + sj) for sj in shapes] for si in shapes]
     if not isinstance(out, Value):
         return [g if g.ndim else 0.0 for g in gradients], blocks
-    with _releasing_graph_grads():
-        _hessian_rows(out, nodes, gradients, blocks)
+    _hessian_rows(out, nodes, gradients, blocks)
     return [g if isinstance(g, float) or g.ndim else float(g) for g in gradients], blocks
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Hashable, Sequence
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 
 class Node(Hashable, Protocol):
@@ -147,3 +147,77 @@ def display_names(order: Sequence[N]) -> dict[N, str]:
         taken.add(name)
         names[node] = name
     return names
+
+
+# --- describing and choosing nodes -------------------------------------------------------
+
+DEFAULT_MAX_NODES = 2000
+
+
+class GraphTooLargeError(ValueError):
+    """The graph has more nodes than the limit allows (see ``max_nodes`` and ``depth``)."""
+
+
+def _clip(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def describe(node: Any) -> str:
+    """How an error message names a node: its label, else its op and data."""
+    data = node.data
+    shown = f"shape {data.shape}" if hasattr(data, "shape") else f"data={data!r}"
+    if node.label is not None:
+        return f"{_clip(repr(node.label))} ({shown})"
+    if node.op:
+        return f"the {node.op} node ({shown})"
+    return f"the number {data!r}" if type(data) is float else f"an array of {shown}"
+
+
+def is_constant(node: Any) -> bool:
+    """An unlabelled number that takes no gradient: a number written into an
+    expression, like the 3 in 3*v.  Pictures and traces show it as its number,
+    with no name and no gradient, as the notes do."""
+    return (
+        not node.inputs
+        and not node.requires_grad
+        and node.label is None
+        and type(node.data) is float
+    )
+
+
+def select_nodes(
+    root: N,
+    max_nodes: int = DEFAULT_MAX_NODES,
+    depth: int | None = None,
+    depth_hint: bool = True,
+) -> tuple[list[N], dict[N, str], set[N]]:
+    """The nodes to show (inputs first), every node's display name, and the cut nodes.
+
+    With ``depth`` only nodes at most that many ops from the root are kept;
+    the "cut" nodes are kept nodes whose inputs were left out.  Raises
+    GraphTooLargeError when more than ``max_nodes`` nodes remain.
+    """
+    order = topological_order(root)
+    # Numbers written into an expression are shown as themselves, so they take
+    # no generated name: the other nodes are then numbered v1, v2, ... without gaps.
+    names = display_names([n for n in order if n is root or not is_constant(n)])
+    cut: set[N] = set()
+    if depth is not None:
+        # Distance in ops from the root.  In reverse topological order every
+        # consumer of a node comes before it, so one pass over the order suffices.
+        distance: dict[Node, int] = {root: 0}
+        for node in reversed(order):
+            d = distance[node]
+            for x in node.inputs:
+                if distance.get(x, d + 2) > d + 1:
+                    distance[x] = d + 1
+        order = [node for node in order if distance[node] <= depth]
+        cut = {node for node in order if node.inputs and distance[node] == depth}
+    if len(order) > max_nodes:
+        smaller = "a smaller depth" if depth is not None else "depth=N"
+        hint = f", or {smaller} to draw only the nodes nearest the output" if depth_hint else ""
+        raise GraphTooLargeError(
+            f"the graph of {names[root]!r} has {len(order):,} nodes, more than "
+            f"max_nodes={max_nodes:,}: pass max_nodes={len(order)} to allow it{hint}"
+        )
+    return order, names, cut

@@ -1,168 +1,351 @@
 """The op table: the one place where graphgrad's math is written down.
 
-Each entry holds an op's name, its display symbol, its forward rule and, for
-every input, its local derivative.  Backward passes, pictures, traces and
-gradient checks all read these entries; none of them restates a derivative.
+Each entry (an :class:`Op`) holds an op's name, how it is written (its symbol
+and notation), its forward rule and, for every input, its local derivative.
+Everything else reads the entries: ``Value``'s operators and methods, the
+compiled forward and backward steps, the formulas on pictures and in traces,
+the command line's functions, the gradient checks and the tests' op lists.
 
-The rules are duck-typed on purpose.  The same rule runs on a Python float
-(the scalar path), on a numpy array (values vectorized over m examples), on a
-``Value`` (gradients that can be differentiated again) and on any object that
-implements the same operators and methods (for instance a symbolic stand-in
-that prints the formula).  That is why the functions below dispatch on the type
-of their argument instead of calling ``math`` or ``numpy`` directly.
+An entry is also a function.  ``exp(2.0)`` is a float, ``exp(array)`` an
+array, ``exp(value)`` a new node of the graph, and ``exp(symbol)`` a formula.
+The derivative rules are written with these functions and with operators, so
+one rule serves every case: it runs on floats in ``backward()``, on arrays
+over m examples, on Values for second derivatives (``create_graph=True``) and
+on symbols to print its formula or to compile it.
 
-This module imports nothing from the rest of graphgrad.
+This module imports nothing from the rest of graphgrad.  The engine
+(``graphgrad.value``) installs each entry's compiled ``apply`` and ``step``.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import threading
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 
 # Data of a node: a Python float or a float64 numpy array.  Rules also receive
-# Values or symbolic stand-ins, so they are typed loosely.
+# Values or symbols, so they are typed loosely.
 Data = Any
 
-# A local derivative: a constant, None (this input is a constant and receives
-# no gradient), or a rule called with the input data and the output data.
+# A local derivative of an elementwise op: a constant, or a rule called as
+# rule(*inputs, out).  For other ops, a vector-Jacobian rule called as
+# rule(g, *inputs, out, **params) that returns input i's share of the gradient.
+# None marks an input that never takes a gradient.
 Partial = float | Callable[..., Any] | None
 
-
-# --- Elementwise functions shared by forward rules and derivative rules ---------
-# Float first (the hot path), then numpy arrays, then anything with the method of
-# the same name (Values, symbolic stand-ins).
+NOTATIONS = ("infix", "prefix", "function", "postfix")
 
 
-def exp(x: Data) -> Data:
-    if type(x) is float:
-        return math.exp(x)
-    if isinstance(x, np.ndarray):
-        return np.exp(x)
-    return x.exp()
+class Operand:
+    """Base of the objects ops build graphs from: ``Value`` and the symbol of
+    ``graphgrad.symbolic``.  Calling an op with one of them among its arguments
+    hands the call to the op's compiled ``apply`` (for the engine's nodes, which
+    set ``is_node``) or to ``type(arg).apply_op``."""
+
+    __slots__ = ()
+    is_node = False
+
+    @classmethod
+    def apply_op(cls, op: Op, args: tuple[Any, ...], params: Mapping[str, Any]) -> Any:
+        raise NotImplementedError
 
 
-def log(x: Data) -> Data:
-    if type(x) is float:
-        return math.log(x)  # raises ValueError for x <= 0
-    if isinstance(x, np.ndarray):
-        if not (x > 0.0).all():
-            raise ValueError("math domain error")
-        return np.log(x)
-    return x.log()
+class DomainError(ValueError):
+    """An op was applied where it is not defined (log of a negative number, ...)."""
 
 
-def sigmoid(x: Data) -> Data:
-    # Two algebraically equal forms, each used where exp() cannot overflow.
-    if type(x) is float:
-        if x >= 0.0:
-            return 1.0 / (1.0 + math.exp(-x))
-        e = math.exp(x)
-        return e / (1.0 + e)
-    if isinstance(x, np.ndarray):
-        # The same two forms, element by element, in fewer passes: e^-|x| is
-        # computed in place, and one division serves both numerators (1 or e^-|x|).
-        en = np.abs(x)
-        np.negative(en, out=en)
-        np.exp(en, out=en)
-        result = np.where(x >= 0.0, 1.0, en)
-        np.divide(result, en + 1.0, out=result)
+class Op:
+    """One entry of the op table.
+
+    - ``name``: how the op is known (``node.op``, the command line, errors).
+    - ``symbol`` and ``notation``: how it is written.  ``"infix"`` (``a + b``;
+      the symbol is the Python operator), ``"prefix"`` (``-x``), ``"function"``
+      (``σ(z)``; the symbol is the name shown) or ``"postfix"`` (``xᵀ``).
+      ``shown`` may replace the notation with a formula over the inputs
+      (``k·x**e``), written with ops like a rule.
+    - ``forward``: computes the op on floats and float64 arrays.
+      ``float_forward``, if given, is a faster version for floats; ops
+      without one and with infix or prefix notation are inlined as operators.
+    - ``partials``: one local derivative per input (see ``Partial``).
+    - ``elementwise``: False for reductions, reshapes and linear algebra, whose
+      ``partials`` are vector-Jacobian rules and which may take ``params``
+      (static keyword arguments such as ``axis``).
+    - ``operators`` and ``method``: the ``Value`` operators and method that
+      apply the op; every op is also callable as a function.
+    - ``explain`` says in the op's terms why ``forward`` failed on its inputs;
+      ``needs[i]`` says what the derivative for input i needs, for errors in
+      backward (``"a > 0"``).
+    """
+
+    __slots__ = (
+        "_bound",
+        "apply",
+        "builtin",
+        "elementwise",
+        "entry",
+        "explain",
+        "float_forward",
+        "forward",
+        "inputs",
+        "method",
+        "name",
+        "needs",
+        "notation",
+        "operators",
+        "param_names",
+        "params",
+        "partials",
+        "precedence",
+        "shown",
+        "step",
+        "symbol",
+    )
+
+    def __init__(
+        self,
+        name: str,
+        forward: Callable[..., Any],
+        partials: tuple[Partial, ...],
+        *,
+        symbol: str | None = None,
+        notation: str = "function",
+        inputs: tuple[str, ...] | None = None,
+        float_forward: Callable[..., Any] | None = None,
+        elementwise: bool = True,
+        precedence: int = 0,
+        operators: tuple[str, ...] = (),
+        method: str | None = None,
+        shown: Callable[..., Any] | None = None,
+        explain: Callable[..., str] | None = None,
+        needs: tuple[str | None, ...] = (),
+        param_names: tuple[str, ...] = (),
+        builtin: bool = True,
+    ) -> None:
+        if notation not in NOTATIONS:
+            raise ValueError(f"notation must be one of {NOTATIONS}, got {notation!r}")
+        self.name = name
+        self.forward = forward
+        self.partials = partials
+        self.symbol = name if symbol is None else symbol
+        self.notation = notation
+        self.inputs = input_names(len(partials)) if inputs is None else inputs
+        self.float_forward = float_forward
+        self.elementwise = elementwise
+        self.precedence = precedence
+        self.operators = operators
+        self.method = method
+        self.shown = shown
+        self.explain = explain
+        self.needs = needs or (None,) * len(partials)
+        self.builtin = builtin
+        self.param_names = param_names
+        self.params: Mapping[str, Any] = MappingProxyType({})
+        self.entry = self  # a bound op (see bind) points at the entry it came from
+        self._bound: dict[Any, Op] = {}
+        # Installed by the engine (graphgrad.value): the function that makes a
+        # node of this op, and the backward step of such a node.
+        self.apply: Callable[..., Any] = _engine_missing
+        self.step: Callable[[Any], Any] = _engine_missing
+
+    @property
+    def arity(self) -> int:
+        return len(self.partials)
+
+    def __repr__(self) -> str:
+        params = "".join(f", {k}={v!r}" for k, v in self.params.items())
+        return f"Op({self.name!r}{params})"
+
+    def __call__(self, *args: Any, **params: Any) -> Any:
+        """Apply the op: to floats and arrays (a float or an array), or to Values
+        (a node) or symbols (a formula) if any argument is one."""
+        for arg in args:
+            if isinstance(arg, Operand):
+                if not arg.is_node:
+                    return type(arg).apply_op(self, args, params)
+                if len(args) == len(self.partials):
+                    node = self.apply(*args, **params) if params else self.apply(*args)
+                    if node is not NotImplemented:
+                        return node
+                return type(arg).apply_op(self, args, params)  # says what is wrong
+        if len(args) != self.arity:
+            raise TypeError(f"{self.name} takes {self.arity} input(s), got {len(args)}")
+        datas = tuple(float(a) if type(a) is int else a for a in args)
+        try:
+            with np.errstate(**RAISE):  # type: ignore[arg-type]
+                result = self.evaluate(*datas, **params)
+            if type(result) is float and result - result != 0.0:
+                raise not_finite(result)
+        except (ArithmeticError, ValueError) as exc:
+            values = " and ".join(_describe_data(d) for d in datas)
+            raise error_like(exc, f"{self.name} of {values}: {self.why(exc, datas)}") from None
         return result
-    return x.sigmoid()
+
+    def why(self, exc: BaseException, datas: tuple[Any, ...]) -> str:
+        """Why the forward rule failed on ``datas``, in the op's own terms."""
+        if isinstance(exc, (ArithmeticError, ValueError)) and self.explain is not None:
+            try:
+                return self.explain(*datas)
+            except Exception:  # an explanation that fails itself: the plain reason below
+                pass
+        return reason(exc)
+
+    def evaluate(self, *datas: Data, **params: Any) -> Data:
+        """The forward rule on floats and arrays; a float wherever the result is one number."""
+        if self.float_forward is not None and all(type(d) is float for d in datas):
+            return self.float_forward(*datas)
+        result = self.forward(*datas, **params)
+        if isinstance(result, np.ndarray):
+            return float(result) if result.ndim == 0 else result
+        return float(result) if isinstance(result, (float, int, np.floating)) else result
+
+    def bind(self, params: Mapping[str, Any]) -> Op:
+        """This op with static parameters fixed (``sum`` with ``axis=1``), for a node to keep."""
+        if not params:
+            return self
+        unknown = sorted(set(params) - set(self.param_names))
+        if unknown:
+            raise TypeError(f"{self.name} takes no parameter {', '.join(unknown)}")
+        try:
+            key = tuple(sorted(params.items()))
+            hash(key)
+        except TypeError:
+            key = None  # unhashable parameters (an index array): one op per node
+        if key is not None:
+            found = self._bound.get(key)
+            if found is not None:
+                return found
+        bound = Op.__new__(Op)
+        for slot in Op.__slots__:
+            setattr(bound, slot, getattr(self, slot))
+        bound.params = MappingProxyType(dict(params))
+        bound.entry = self
+        bound._bound = {}
+        if key is not None:
+            self._bound[key] = bound
+        return bound
+
+    def local_derivative(self, index: int, inputs: tuple[Any, ...], out: Any) -> Any:
+        """d(out)/d(input index) of an elementwise op, evaluated on ``inputs``."""
+        rule = self.partials[index]
+        if rule is None or not self.elementwise:
+            raise ValueError(f"{self.name} has no elementwise local derivative for input {index}")
+        return rule(*inputs, out) if callable(rule) else rule
 
 
-def tanh(x: Data) -> Data:
-    if type(x) is float:
-        return math.tanh(x)
-    if isinstance(x, np.ndarray):
-        return np.tanh(x)
-    return x.tanh()
+# numpy raises instead of warning on overflow, division by zero and NaN, so an
+# array computation fails as a float one does; underflow to 0 is fine.
+RAISE = {"over": "raise", "divide": "raise", "invalid": "raise", "under": "ignore"}
 
 
-def relu(x: Data) -> Data:
-    if type(x) is float:
-        return x if x > 0.0 else 0.0
-    if isinstance(x, np.ndarray):
-        return np.maximum(x, 0.0)
-    return x.relu()
+def not_finite(x: float) -> ArithmeticError | ValueError:
+    """The error for a result that is infinite or NaN."""
+    if x != x:
+        return DomainError("the result is not a number (NaN)")
+    return OverflowError("the result is too large for a 64-bit float")
 
 
-def softplus(x: Data) -> Data:
-    # log(1 + e^x) without overflow: max(x, 0) + log(1 + e^-|x|).
-    if type(x) is float:
-        return (x if x > 0.0 else 0.0) + math.log1p(math.exp(-abs(x)))
-    if isinstance(x, np.ndarray):
-        return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
-    return x.softplus()
+def reason(exc: BaseException) -> str:
+    """A failure of float or numpy arithmetic, said in words (never numpy's own)."""
+    text = str(exc)
+    if isinstance(exc, FloatingPointError):
+        if "overflow" in text:
+            return "the result is too large for a 64-bit float"
+        if "divide" in text:
+            return "division by zero"
+        return "the result is not a number"
+    if isinstance(exc, ZeroDivisionError):
+        return "division by zero"
+    if isinstance(exc, OverflowError):
+        return "the result is too large for a 64-bit float"
+    if text == "math domain error":
+        return "the input is outside the function's domain"
+    return text
 
 
-def step(x: Data) -> Data:
-    """Heaviside step (1 where x > 0, else 0): the derivative of relu."""
-    if type(x) is float:
-        return 1.0 if x > 0.0 else 0.0
-    if isinstance(x, np.ndarray):
-        return (x > 0.0).astype(np.float64)
-    return x.step()
+def error_like(exc: BaseException, message: str) -> BaseException:
+    """An error of exc's kind (numpy's FloatingPointError as the float one) with ``message``."""
+    if isinstance(exc, FloatingPointError):
+        text = str(exc)
+        if "overflow" in text:
+            return OverflowError(message)
+        if "divide" in text:
+            return ZeroDivisionError(message)
+        return DomainError(message)
+    kind = type(exc)
+    try:
+        return kind(message)
+    except Exception:  # an exception type that takes other arguments
+        return ValueError(message)
 
 
-def power(x: Data, y: Data) -> Data:
-    result = x**y
-    if type(result) is complex:  # a negative float to a fractional power
-        raise ValueError("a negative number cannot be raised to a fractional power")
-    return result
+def _describe_data(d: Any) -> str:
+    if isinstance(d, np.ndarray):
+        return f"an array of shape {d.shape}"
+    return f"the number {d!r}"
 
 
-def total(x: Data) -> Data:
-    if type(x) is float:
-        return x
-    if isinstance(x, np.ndarray):
-        return float(np.sum(x))
-    return x.sum()
+def input_names(arity: int) -> tuple[str, ...]:
+    """How an op's inputs are called in its formula and messages, unless its entry
+    says otherwise: x for one input, a and b for two, ..."""
+    if arity == 1:
+        return ("x",)
+    return tuple("abcdefgh"[:arity]) if arity <= 8 else tuple(f"x{i}" for i in range(arity))
 
 
-def mean(x: Data) -> Data:
-    if type(x) is float:
-        return x
-    if isinstance(x, np.ndarray):
-        if x.size == 0:
-            raise ValueError("mean of an empty array")
-        return float(np.mean(x))
-    return x.mean()
+def _engine_missing(*args: Any, **kwargs: Any) -> Any:
+    raise RuntimeError("the engine has not installed this op: import graphgrad first")
 
 
-def matmul(x: Data, y: Data) -> Data:
-    if isinstance(x, np.ndarray) and isinstance(y, np.ndarray):
-        if x.ndim == 0 or y.ndim == 0 or x.ndim > 2 or y.ndim > 2:
-            raise ValueError(f"matmul needs 1-D or 2-D arrays, got shapes {x.shape} and {y.shape}")
-        result = np.matmul(x, y)
-        return float(result) if result.ndim == 0 else result
-    if type(x) is float or type(y) is float:
-        raise ValueError("matmul needs arrays; use * to multiply by a number")
-    return x @ y
+# --- The registry ------------------------------------------------------------------------
+# One name, one op, in this process.  The table's own entries are listed below;
+# graphgrad.define_op adds a user's.
+
+_registry: dict[str, Op] = {}
+_registry_lock = threading.Lock()
+OPS: Mapping[str, Op] = MappingProxyType(_registry)
 
 
-def outer(x: Data, y: Data) -> Data:
-    if isinstance(x, np.ndarray) and isinstance(y, np.ndarray):
-        # np.outer would flatten a 2-D input, and its gradient would lose the shape.
-        if x.ndim != 1 or y.ndim != 1:
-            raise ValueError(f"outer needs 1-D arrays, got shapes {x.shape} and {y.shape}")
-        return np.outer(x, y)
-    if type(x) is float or type(y) is float:
-        raise ValueError("outer needs 1-D arrays; use * to multiply by a number")
-    return x.outer(y)
+def register(op: Op, replace: bool = False) -> Op:
+    """Add ``op`` to the table under its name.
+
+    ValueError if the name is taken, unless ``replace`` is set and the op it
+    replaces was defined by a user (a built-in op is never replaced).
+    """
+    with _registry_lock:
+        existing = _registry.get(op.name)
+        if existing is not None:
+            if existing.builtin:
+                raise ValueError(f"an op named {op.name!r} is built in: choose another name")
+            if not replace:
+                raise ValueError(
+                    f"an op named {op.name!r} is already defined: choose another name, or "
+                    "pass replace=True to redefine it (as when a notebook cell runs again)"
+                )
+        _registry[op.name] = op
+    return op
 
 
-def transpose(x: Data) -> Data:
-    return x if type(x) is float else x.T  # a number is its own transpose
+# --- Helpers the rules use ----------------------------------------------------------------
 
 
 def payload(x: Data) -> Data:
-    """The number or array a rule's argument holds (a Value's data, else itself)."""
+    """The number or array a rule's argument holds (a Value's or symbol's data, else itself)."""
     # Not getattr(x, "data", x): numpy arrays have a .data attribute of their own.
     return x if isinstance(x, (float, np.ndarray)) else getattr(x, "data", x)
+
+
+def shape_of(x: Data) -> tuple[int, ...]:
+    d = payload(x)
+    return tuple(d.shape) if isinstance(d, np.ndarray) else ()
+
+
+def size(x: Data) -> int:
+    d = payload(x)
+    return int(d.size) if isinstance(d, np.ndarray) else 1
 
 
 def ones_like(x: Data) -> Data:
@@ -171,18 +354,199 @@ def ones_like(x: Data) -> Data:
     return np.ones_like(d) if isinstance(d, np.ndarray) else 1.0
 
 
-def size(x: Data) -> int:
-    d = payload(x)
-    return int(d.size) if isinstance(d, np.ndarray) else 1
+def _axes(axis: int | tuple[int, ...] | None, ndim: int) -> tuple[int, ...]:
+    """``axis`` as a sorted tuple of non-negative axes (all of them for None)."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    normalized = []
+    for a in axes:
+        if isinstance(a, bool) or not isinstance(a, (int, np.integer)):
+            raise TypeError(f"axis must be an int, a tuple of ints or None, got {axis!r}")
+        if not -ndim <= a < ndim:
+            raise ValueError(f"axis {int(a)} is out of range for {ndim} dimension(s)")
+        normalized.append(int(a) % ndim)
+    if len(set(normalized)) != len(normalized):
+        raise ValueError(f"axis {axis!r} repeats an axis")
+    return tuple(sorted(normalized))
 
 
-# --- Derivative rules of the linear-algebra ops ----------------------------------
-# matmul is not elementwise, so its table entry gives each input's gradient
-# contribution (g times the local Jacobian) instead of a local derivative.
+def kept_shape(x: Data, axis: int | tuple[int, ...] | None) -> tuple[int, ...]:
+    """x's shape with the summed axes kept as 1 (what keepdims=True gives)."""
+    dims = shape_of(x)
+    axes = _axes(axis, len(dims))
+    return tuple(1 if i in axes else n for i, n in enumerate(dims))
+
+
+# --- Forward rules on floats and arrays -----------------------------------------------------
+
+
+def _sigmoid_float(x: float) -> float:
+    # Two algebraically equal forms, each used where exp() cannot overflow.
+    if x >= 0.0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+def _sigmoid_array(x: Data) -> Data:
+    # The same two forms, element by element, in few passes: e^-|x| in place,
+    # and one division serves both numerators (1 or e^-|x|).
+    en = np.abs(x)
+    np.negative(en, out=en)
+    np.exp(en, out=en)
+    result = np.where(x >= 0.0, 1.0, en)
+    np.divide(result, en + 1.0, out=result)
+    return result
+
+
+def _softplus_float(x: float) -> float:
+    # log(1 + e^x) without overflow: max(x, 0) + log(1 + e^-|x|).
+    return (x if x > 0.0 else 0.0) + math.log1p(math.exp(-abs(x)))
+
+
+def _softplus_array(x: Data) -> Data:
+    return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
+
+
+def _pow_float(a: float, b: float) -> float:
+    result = a**b
+    if type(result) is complex:  # a negative number to a fractional power
+        raise DomainError("a negative number cannot be raised to a fractional power")
+    return result  # type: ignore[no-any-return]
+
+
+def _pow_array(a: Data, b: Data) -> Data:
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return np.power(a, b)  # invalid/divide raise under the engine's error state
+    return _pow_float(a, b)
+
+
+def _explain_pow(a: Data, b: Data) -> str:
+    a_arr, b_arr = np.broadcast_arrays(np.asarray(a, dtype=float), np.asarray(b, dtype=float))
+    if np.any((a_arr == 0.0) & (b_arr < 0.0)):
+        return "zero cannot be raised to a negative power"
+    if np.any((a_arr < 0.0) & (b_arr != np.round(b_arr))):
+        return "a negative number cannot be raised to a fractional power"
+    return "the result is too large for a 64-bit float"
+
+
+def _scaled_pow_float(x: float, k: float, e: float) -> float:
+    # k·x**e, and exactly 0 where k is 0: the derivative of x**0 is 0 even at
+    # x = 0, where x**-1 does not exist (PyTorch's convention).
+    return 0.0 if k == 0.0 else k * _pow_float(x, e)
+
+
+def _scaled_pow_array(x: Data, k: Data, e: Data) -> Data:
+    if not any(isinstance(d, np.ndarray) for d in (x, k, e)):
+        return _scaled_pow_float(x, k, e)
+    x, k, e = np.broadcast_arrays(*(np.asarray(d, dtype=np.float64) for d in (x, k, e)))
+    out = np.zeros(x.shape)
+    live = k != 0.0
+    out[live] = k[live] * np.power(x[live], e[live])
+    return out
+
+
+def _xlogy_float(x: float, y: float) -> float:
+    # x·log(y), and exactly 0 where x is 0 (so 0·log 0 is 0, as in SciPy and PyTorch).
+    return 0.0 if x == 0.0 else x * math.log(y)
+
+
+def _xlogy_array(x: Data, y: Data) -> Data:
+    if not isinstance(x, np.ndarray) and not isinstance(y, np.ndarray):
+        return _xlogy_float(x, y)
+    x, y = np.broadcast_arrays(np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64))
+    out = np.zeros(x.shape)
+    live = x != 0.0
+    out[live] = x[live] * np.log(y[live])
+    return out
+
+
+def _log_float(x: float) -> float:
+    return math.log(x)  # ValueError for x <= 0
+
+
+def _log_array(x: Data) -> Data:
+    if not (x > 0.0).all():
+        raise DomainError("log needs a positive input")
+    return np.log(x)
+
+
+def _relu_float(x: float) -> float:
+    return x if x > 0.0 else 0.0
+
+
+def _step_float(x: float) -> float:
+    """Heaviside step (1 where x > 0, else 0): the derivative of relu."""
+    return 1.0 if x > 0.0 else 0.0
+
+
+def _step_array(x: Data) -> Data:
+    return (x > 0.0).astype(np.float64)
+
+
+def _sum(x: Data, *, axis: Any = None, keepdims: bool = False) -> Data:
+    if not isinstance(x, np.ndarray):
+        if axis not in (None, (), 0, -1) or keepdims:
+            raise ValueError("a number has no axes to sum over")
+        return x
+    return np.sum(x, axis=_axes(axis, x.ndim), keepdims=keepdims)
+
+
+def _mean(x: Data, *, axis: Any = None, keepdims: bool = False) -> Data:
+    if not isinstance(x, np.ndarray):
+        if axis not in (None, (), 0, -1) or keepdims:
+            raise ValueError("a number has no axes to average over")
+        return x
+    axes = _axes(axis, x.ndim)
+    if x.size == 0 or any(x.shape[a] == 0 for a in axes):
+        raise ValueError("mean of an empty array")
+    return np.mean(x, axis=axes, keepdims=keepdims)
+
+
+def _spread(g: Data, x: Data, axis: Any, keepdims: bool) -> Data:
+    """g, the gradient of a reduction of x, spread back over x's shape."""
+    if not keepdims and axis is not None and shape_of(x):
+        g = reshape(g, shape=kept_shape(x, axis))
+    return g * ones_like(x)
+
+
+def _count(x: Data, axis: Any) -> int:
+    dims = shape_of(x)
+    return math.prod(dims[a] for a in _axes(axis, len(dims))) if dims else 1
+
+
+def _matmul(x: Data, y: Data) -> Data:
+    if not isinstance(x, np.ndarray) or not isinstance(y, np.ndarray):
+        raise DomainError("matmul needs arrays; use * to multiply by a number")
+    if x.ndim > 2 or y.ndim > 2:
+        raise DomainError(f"matmul needs 1-D or 2-D arrays, got shapes {x.shape} and {y.shape}")
+    return np.matmul(x, y)
+
+
+def _outer(x: Data, y: Data) -> Data:
+    # np.outer would flatten a 2-D input, and its gradient would lose the shape.
+    if not isinstance(x, np.ndarray) or not isinstance(y, np.ndarray):
+        raise DomainError("outer needs 1-D arrays; use * to multiply by a number")
+    if x.ndim != 1 or y.ndim != 1:
+        raise DomainError(f"outer needs 1-D arrays, got shapes {x.shape} and {y.shape}")
+    return np.outer(x, y)
+
+
+def _transpose(x: Data) -> Data:
+    return x.T if isinstance(x, np.ndarray) else x  # a number is its own transpose
+
+
+def _reshape(x: Data, *, shape: tuple[int, ...]) -> Data:
+    target = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    return np.reshape(x, target)
+
+
+# --- Vector-Jacobian rules of the ops that are not elementwise --------------------------------
 
 
 def _ndims(x: Data, y: Data) -> tuple[int, int]:
-    return int(np.ndim(payload(x))), int(np.ndim(payload(y)))
+    return len(shape_of(x)), len(shape_of(y))
 
 
 def _matmul_vjp_left(g: Data, x: Data, y: Data, out: Data) -> Data:
@@ -192,8 +556,8 @@ def _matmul_vjp_left(g: Data, x: Data, y: Data, out: Data) -> Data:
     if xn == 2 and yn == 1:
         return outer(g, y)
     if xn == 1:
-        return y @ g
-    return g @ transpose(y)
+        return matmul(y, g)
+    return matmul(g, transpose(y))
 
 
 def _matmul_vjp_right(g: Data, x: Data, y: Data, out: Data) -> Data:
@@ -201,99 +565,251 @@ def _matmul_vjp_right(g: Data, x: Data, y: Data, out: Data) -> Data:
     if xn == 1 and yn == 1:
         return g * x
     if xn == 2 and yn == 1:
-        return g @ x
+        return matmul(g, x)
     if xn == 1:
         return outer(x, g)
-    return transpose(x) @ g
+    return matmul(transpose(x), g)
 
 
-# --- The table -----------------------------------------------------------------------
+# --- The table -------------------------------------------------------------------------------
+# The rules call entries as functions, by these names (bound at the end).
+add: Op
+sub: Op
+mul: Op
+div: Op
+neg: Op
+power: Op
+exp: Op
+log: Op
+sigmoid: Op
+tanh: Op
+relu: Op
+softplus: Op
+step: Op
+scaled_pow: Op
+xlogy: Op
+total: Op
+mean: Op
+matmul: Op
+outer: Op
+transpose: Op
+reshape: Op
 
+# Arithmetic first; then the functions of the notes; then the helpers that the
+# derivatives of pow need; then reductions and linear algebra.  Each rule is
+# written with ops, so that it can be differentiated again.
 
-@dataclass(eq=False)
-class Op:
-    """One entry of the op table.
-
-    ``partials[i]`` is the local derivative d(out)/d(input i) of an elementwise
-    op, called as ``rule(*inputs, out)``; a float is a constant derivative and
-    None marks an input that is a constant (it receives no gradient).
-
-    Ops that are not elementwise (reductions, matmul) set ``elementwise=False``;
-    their ``partials[i]`` is called as ``rule(g, *inputs, out)`` and returns the
-    gradient contribution for input i given the output's gradient g.
-    """
-
-    name: str
-    symbol: str
-    forward: Callable[..., Any]
-    partials: tuple[Partial, ...]
-    infix: bool = False
-    elementwise: bool = True
-    # Set once by the engine (value.py): the backward step compiled from partials,
-    # so the hot path never interprets the table node by node.
-    step: Callable[[Any], None] = field(init=False, repr=False)
-
-    @property
-    def arity(self) -> int:
-        return len(self.partials)
-
-    def local_derivative(self, index: int, inputs: tuple[Any, ...], out: Any) -> Any:
-        """d(out)/d(input index) of an elementwise op, evaluated on ``inputs``."""
-        rule = self.partials[index]
-        if rule is None or not self.elementwise:
-            raise ValueError(f"{self.name} has no elementwise local derivative for input {index}")
-        return rule(*inputs, out) if callable(rule) else rule
-
-    def __repr__(self) -> str:
-        return f"Op({self.name!r}, {self.symbol!r})"
-
-
-def _binary(name: str, symbol: str, forward: Callable[..., Any], *partials: Partial) -> Op:
-    return Op(name, symbol, forward, tuple(partials), infix=True)
-
-
-def _unary(name: str, forward: Callable[..., Any], partial: Partial) -> Op:
-    return Op(name, name, forward, (partial,))
-
-
-ADD = _binary("add", "+", lambda x, y: x + y, 1.0, 1.0)
-SUB = _binary("sub", "-", lambda x, y: x - y, 1.0, -1.0)
-MUL = _binary("mul", "*", lambda x, y: x * y, lambda x, y, out: y, lambda x, y, out: x)
-DIV = _binary("div", "/", lambda x, y: x / y, lambda x, y, out: 1.0 / y, lambda x, y, out: -out / y)
-# x ** c with c a plain number: the exponent is a constant and gets no gradient.
-POW = _binary("pow", "**", power, lambda x, c, out: c * x ** (c - 1.0), None)
-# x ** y with y a Value: differentiable in both, so x must be positive for d/dy.
-VPOW = _binary(
-    "vpow", "**", power, lambda x, y, out: y * x ** (y - 1.0), lambda x, y, out: out * log(x)
+ADD = Op(
+    "add",
+    lambda a, b: a + b,
+    (1.0, 1.0),
+    symbol="+",
+    notation="infix",
+    precedence=10,
+    operators=("__add__", "__radd__"),
 )
-NEG = Op("neg", "-", lambda x: -x, (-1.0,))
-EXP = _unary("exp", exp, lambda x, out: out)
-LOG = _unary("log", log, lambda x, out: 1.0 / x)
-SIGMOID = _unary("sigmoid", sigmoid, lambda x, out: out * (1.0 - out))
-TANH = _unary("tanh", tanh, lambda x, out: 1.0 - out * out)
-RELU = _unary("relu", relu, lambda x, out: step(x))
-SOFTPLUS = _unary("softplus", softplus, lambda x, out: sigmoid(x))
-STEP = _unary("step", step, 0.0)
+SUB = Op(
+    "sub",
+    lambda a, b: a - b,
+    (1.0, -1.0),
+    symbol="-",
+    notation="infix",
+    precedence=10,
+    operators=("__sub__", "__rsub__"),
+)
+MUL = Op(
+    "mul",
+    lambda a, b: a * b,
+    (lambda a, b, out: b, lambda a, b, out: a),
+    symbol="*",
+    notation="infix",
+    precedence=20,
+    operators=("__mul__", "__rmul__"),
+)
+DIV = Op(
+    "div",
+    lambda a, b: a / b,
+    (lambda a, b, out: 1.0 / b, lambda a, b, out: -out / b),
+    symbol="/",
+    notation="infix",
+    precedence=20,
+    operators=("__truediv__", "__rtruediv__"),
+)
+NEG = Op(
+    "neg",
+    lambda x: -x,
+    (-1.0,),
+    symbol="-",
+    notation="prefix",
+    precedence=30,
+    operators=("__neg__",),
+)
 
-SUM = Op("sum", "Σ", total, (lambda g, x, out: g * ones_like(x),), elementwise=False)
-# g / size first: one pass over the array instead of two, and the same numbers.
-MEAN = Op("mean", "mean", mean, (lambda g, x, out: g / size(x) * ones_like(x),), elementwise=False)
+
+def _d_pow_base(a: Data, b: Data, out: Data) -> Data:
+    return scaled_pow(a, b, b - 1.0)  # b·a**(b-1), and 0 where b = 0
+
+
+def _d_pow_exponent(a: Data, b: Data, out: Data) -> Data:
+    return xlogy(out, a)  # a**b · log a, and 0 where a = 0 < b
+
+
+POW = Op(
+    "pow",
+    _pow_array,
+    (_d_pow_base, _d_pow_exponent),
+    symbol="**",
+    notation="infix",
+    precedence=40,
+    float_forward=_pow_float,
+    operators=("__pow__", "__rpow__"),
+    explain=_explain_pow,
+    needs=("a ≠ 0 when 0 < b < 1", "a > 0 (or a = 0 with b > 0)"),
+)
+EXP = Op("exp", np.exp, (lambda x, out: out,), float_forward=math.exp, method="exp")
+LOG = Op(
+    "log",
+    _log_array,
+    (lambda x, out: 1.0 / x,),
+    float_forward=_log_float,
+    method="log",
+    explain=lambda x: "log needs a positive input",
+)
+SIGMOID = Op(
+    "sigmoid",
+    _sigmoid_array,
+    (lambda x, out: out * (1.0 - out),),
+    symbol="σ",
+    float_forward=_sigmoid_float,
+    method="sigmoid",
+)
+TANH = Op(
+    "tanh", np.tanh, (lambda x, out: 1.0 - out * out,), float_forward=math.tanh, method="tanh"
+)
+RELU = Op(
+    "relu",
+    lambda x: np.maximum(x, 0.0),
+    (lambda x, out: step(x),),
+    float_forward=_relu_float,
+    method="relu",
+)
+SOFTPLUS = Op(
+    "softplus",
+    _softplus_array,
+    (lambda x, out: sigmoid(x),),
+    float_forward=_softplus_float,
+    method="softplus",
+)
+STEP = Op("step", _step_array, (0.0,), float_forward=_step_float, method="step")
+
+# The derivatives of pow, and of themselves, at every order.
+SCALED_POW = Op(
+    "scaled_pow",
+    _scaled_pow_array,
+    (
+        lambda x, k, e, out: scaled_pow(x, k * e, e - 1.0),
+        lambda x, k, e, out: scaled_pow(x, 1.0, e),
+        lambda x, k, e, out: xlogy(out, x),
+    ),
+    inputs=("x", "k", "e"),
+    float_forward=_scaled_pow_float,
+    method="scaled_pow",
+    shown=lambda x, k, e: k * x**e,
+    explain=lambda x, k, e: _explain_pow(x, e),
+    needs=("x ≠ 0 when 0 < e < 1", None, "x > 0 (or x = 0 with k·x**e = 0)"),
+)
+XLOGY = Op(
+    "xlogy",
+    _xlogy_array,
+    (lambda x, y, out: log(y), lambda x, y, out: x / y),
+    inputs=("x", "y"),
+    float_forward=_xlogy_float,
+    method="xlogy",
+    shown=lambda x, y: x * log(y),
+    explain=lambda x, y: "log needs a positive input",
+    needs=("y > 0", "y > 0"),
+)
+
+SUM = Op(
+    "sum",
+    _sum,
+    (lambda g, x, out, axis=None, keepdims=False: _spread(g, x, axis, keepdims),),
+    symbol="Σ",
+    elementwise=False,
+    method="sum",
+    param_names=("axis", "keepdims"),
+)
+MEAN = Op(
+    "mean",
+    _mean,
+    # g / count first: one pass over the array instead of two, and the same numbers.
+    (lambda g, x, out, axis=None, keepdims=False: _spread(g / _count(x, axis), x, axis, keepdims),),
+    elementwise=False,
+    method="mean",
+    param_names=("axis", "keepdims"),
+)
 MATMUL = Op(
-    "matmul", "@", matmul, (_matmul_vjp_left, _matmul_vjp_right), infix=True, elementwise=False
+    "matmul",
+    _matmul,
+    (_matmul_vjp_left, _matmul_vjp_right),
+    symbol="@",
+    notation="infix",
+    precedence=20,
+    elementwise=False,
+    operators=("__matmul__", "__rmatmul__"),
 )
 OUTER = Op(
     "outer",
-    "outer",
-    outer,
-    (lambda g, x, y, out: g @ y, lambda g, x, y, out: x @ g),
+    _outer,
+    (lambda g, x, y, out: matmul(g, y), lambda g, x, y, out: matmul(x, g)),
     elementwise=False,
+    method="outer",
 )
-TRANSPOSE = Op("transpose", "ᵀ", transpose, (lambda g, x, out: transpose(g),), elementwise=False)
+TRANSPOSE = Op(
+    "transpose",
+    _transpose,
+    (lambda g, x, out: transpose(g),),
+    symbol="ᵀ",
+    notation="postfix",
+    elementwise=False,
+    method="T",
+)
+RESHAPE = Op(
+    "reshape",
+    _reshape,
+    (lambda g, x, out, shape: reshape(g, shape=shape_of(x)),),
+    elementwise=False,
+    method="reshape",
+    param_names=("shape",),
+)
 
-OPS: dict[str, Op] = {
-    op.name: op
-    for op in (
-        ADD, SUB, MUL, DIV, POW, VPOW, NEG, EXP, LOG, SIGMOID, TANH, RELU, SOFTPLUS, STEP,
-        SUM, MEAN, MATMUL, OUTER, TRANSPOSE,
-    )
-}  # fmt: skip
+for _op in (
+    ADD,
+    SUB,
+    MUL,
+    DIV,
+    NEG,
+    POW,
+    EXP,
+    LOG,
+    SIGMOID,
+    TANH,
+    RELU,
+    SOFTPLUS,
+    STEP,
+    SCALED_POW,
+    XLOGY,
+    SUM,
+    MEAN,
+    MATMUL,
+    OUTER,
+    TRANSPOSE,
+    RESHAPE,
+):
+    register(_op)
+
+# The entries as functions, under the names the rules above use.
+add, sub, mul, div, neg, power = ADD, SUB, MUL, DIV, NEG, POW
+exp, log, sigmoid, tanh, relu, softplus, step = EXP, LOG, SIGMOID, TANH, RELU, SOFTPLUS, STEP
+scaled_pow, xlogy = SCALED_POW, XLOGY
+total, mean, matmul, outer, transpose, reshape = SUM, MEAN, MATMUL, OUTER, TRANSPOSE, RESHAPE

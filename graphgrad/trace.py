@@ -6,16 +6,8 @@ and from ``backward()`` itself; nothing here knows a derivative.
 
 from __future__ import annotations
 
-from graphgrad.draw import DEFAULT_MAX_NODES, select_nodes
-from graphgrad.formula import (
-    DEFAULT_DIGITS,
-    Formulas,
-    check_digits,
-    is_constant,
-    summarize,
-    wants_gradient,
-)
-from graphgrad.graph import printable
+from graphgrad.formula import DEFAULT_DIGITS, Formulas, check_digits, summarize, wants_gradient
+from graphgrad.graph import DEFAULT_MAX_NODES, is_constant, printable, select_nodes
 from graphgrad.value import Value
 
 # Characters that make a formula need parentheses when multiplied by a gradient.
@@ -56,6 +48,8 @@ def trace(
       da  = dJ · ∂J/∂a + dv1 · ∂v1/∂a = dJ · 1 + dv1 · b = 1 · 1 + 1 · 3 = 4
     """
     check_digits(digits)
+    if not isinstance(root, Value):
+        raise TypeError(f"expected a Value to trace, got {type(root).__name__}")
     if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
         raise ValueError(f"max_nodes must be a positive integer, got {max_nodes!r}")
     nodes, names, _ = select_nodes(root, max_nodes, depth=None, depth_hint=False)
@@ -93,7 +87,7 @@ def trace(
         terms = [
             _term(formulas, consumer, index)
             for consumer, index in consumers.get(node, [])
-            if consumer._op is not None and consumer._op.partials[index] is not None
+            if _gives_gradient(consumer, index)
         ]
         if not terms:
             continue
@@ -118,14 +112,15 @@ def _term(formulas: Formulas, consumer: Value, index: int) -> tuple[str, str, st
     An empty "by numbers" means there is nothing short to write (arrays are
     summarized once, in the total).
     """
-    assert consumer._op is not None
+    op = consumer.operation
+    assert op is not None
     digits = formulas.digits
     x = consumer.inputs[index]
     g = formulas.grad_name(consumer)
     formula = formulas.local(consumer, index)
-    if not consumer._op.elementwise:
+    if not op.elementwise:
         contribution = formulas.contribution(consumer, index)
-        by_formula = formula if formula is not None else f"(from {consumer._op.name})"
+        by_formula = formula if formula is not None else f"(from {op.name})"
         numbers = "" if contribution is None else summarize(contribution, digits)
         return by_formula, by_formula, numbers, False
     by_name = f"{g} · ∂{formulas.names[consumer]}/∂{formulas.names[x]}"
@@ -140,6 +135,11 @@ def _term(formulas: Formulas, consumer: Value, index: int) -> tuple[str, str, st
     else:
         by_numbers = ""  # arrays: only the total is summarized
     return by_name, by_formula, by_numbers, substituted
+
+
+def _gives_gradient(consumer: Value, index: int) -> bool:
+    op = consumer.operation
+    return op is not None and op.partials[index] is not None
 
 
 def _paren(number: str) -> str:

@@ -97,7 +97,7 @@ def test_draw_dot_needs_no_renderer(tmp_path: Path, capsys: pytest.CaptureFixtur
         (["draw", "a+", "a=1"], "syntax error"),
         (["grad", "log(a)", "a=-1"], "log needs a positive input"),
         (["grad", "1/a", "a=0"], "division by zero"),
-        (["grad", "a**0.5", "a=0"], "negative power"),
+        (["grad", "a**0.5", "a=0"], "d/da of a**b needs a ≠ 0 when 0 < b < 1"),
         (["grad", "a", "a=1", "--digits", "0"], "digits must be an integer from 1 to 17"),
         (["draw", "a", "a=1", "-o", "picture.jpg"], "end the file name with .svg"),
     ],

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from graphgrad import Value
+from graphgrad import Value, ops
 from graphgrad.ops import OPS
 
 H = 1e-6
@@ -73,7 +73,8 @@ BINARY: dict[
         reals(-100, 100),
         reals(-100, 100).filter(lambda y: abs(y) > 0.1),
     ),
-    "vpow": (lambda a, b: a**b, lambda x, y: x**y, reals(0.1, 5), reals(-3, 3)),
+    "pow": (lambda a, b: a**b, lambda x, y: x**y, reals(0.1, 5), reals(-3, 3)),
+    "xlogy": (ops.xlogy, lambda x, y: x * math.log(y), reals(-5, 5), reals(0.1, 5)),
 }
 
 
@@ -119,6 +120,7 @@ def test_pow_with_a_number_exponent(x: float, n: int) -> None:
     out.backward()
     assert close(v.grad, central(lambda t: t**n, x))
     assert out.inputs[1].grad == 0.0  # a number exponent is a constant
+    assert out.inputs[1].requires_grad is False
 
 
 @given(reals(-3, 3), reals(0.1, 4))
@@ -130,8 +132,9 @@ def test_number_to_the_power_of_a_value(x: float, base: float) -> None:
 
 
 def test_every_op_in_the_table_is_covered_here() -> None:
-    covered = set(UNARY) | set(BINARY) | {"pow", "matmul", "outer", "transpose"}
-    # matmul, outer and transpose need arrays: tests/test_arrays.py checks them.
+    covered = set(UNARY) | set(BINARY) | {"scaled_pow", "matmul", "outer", "transpose", "reshape"}
+    # scaled_pow has three inputs; matmul, outer, transpose and reshape need
+    # arrays: tests/test_arrays.py checks them.
     assert set(OPS) <= covered, set(OPS) - covered
 
 

@@ -7,8 +7,10 @@ from collections.abc import Iterable
 import numpy as np
 
 from graphgrad.functional import gradient_and_hessian
+from graphgrad.graph import describe
+from graphgrad.mode import no_grad
 from graphgrad.nn._checks import check_lr
-from graphgrad.value import Data, Value, describe, no_grad
+from graphgrad.value import Data, Value
 
 
 class GradientDescent:

@@ -1,0 +1,283 @@
+"""One symbolic stand-in: a rule of the op table run on symbols gives its formula.
+
+``Sym`` is an :class:`~graphgrad.ops.Operand`: an op called with a symbol
+among its arguments returns a new symbol recording the call, so running a rule
+such as ``lambda x, out: out * (1.0 - out)`` on symbols gives the tree of ops
+it computes.  That tree is written out two ways:
+
+* :func:`to_source`, exact Python source over floats, from which the engine
+  compiles each op's backward step (``(g * (out * ((1.0) - out)))``);
+* :func:`to_text`, a short formula for people, simplified (``1·x`` → ``x``,
+  numbers folded) and written as the notes write it (``b·c``, ``σ(z)``).
+
+A rule that inspects its input's value (compares it, branches on it) cannot be
+run on symbols: a symbol refuses ``bool()`` and comparisons with TypeError.
+
+Imports only the op table.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+from graphgrad import ops
+from graphgrad.ops import Op, Operand
+
+DEFAULT_DIGITS = 4
+
+# Binding strength of written text, to decide where parentheses go.
+_ADD, _MUL, _UNARY, _POW, _ATOM = 10, 20, 30, 40, 50
+
+# How infix ops are written for people (the op's symbol is Python's operator).
+_INFIX_TEXT = {"+": " + ", "-": " - ", "*": "·", "/": "/", "**": "**", "@": " @ "}
+
+
+def format_number(x: float, digits: int = DEFAULT_DIGITS) -> str:
+    """A number with at most ``digits`` significant digits, no trailing zeros.
+
+    >>> format_number(33.0), format_number(2 / 3), format_number(-0.0), format_number(1e-9)
+    ('33', '0.6667', '0', '1e-09')
+    """
+    x = float(x)
+    if x == 0.0:
+        return "0"  # also for -0.0, which only confuses a reader
+    return f"{x:.{digits}g}"
+
+
+class Sym(Operand):
+    """A symbol: a named variable, a number, or an op applied to symbols.
+
+    ``data`` is the real data of the node a variable stands for (None if
+    unknown), so that a rule asking for a shape (``ones_like``, ``size``) gets
+    a true answer.
+    """
+
+    __slots__ = ("args", "const", "data", "name", "op")
+    __array_ufunc__ = None  # numpy hands `array * sym` to Sym.__rmul__
+
+    def __init__(
+        self,
+        name: str | None = None,
+        *,
+        const: float | None = None,
+        op: Op | None = None,
+        args: tuple[Sym, ...] = (),
+        data: Any = None,
+    ) -> None:
+        self.name = name
+        self.const = const
+        self.op = op
+        self.args = args
+        self.data = data
+
+    @classmethod
+    def number(cls, x: float) -> Sym:
+        return cls(const=float(x))
+
+    @classmethod
+    def apply_op(cls, op: Op, args: tuple[Any, ...], params: Mapping[str, Any]) -> Sym:
+        if len(args) != op.arity:
+            raise TypeError(f"{op.name} takes {op.arity} input(s), got {len(args)}")
+        return cls(op=op.bind(params), args=tuple(as_symbol(a) for a in args))
+
+    def __repr__(self) -> str:
+        return f"Sym({to_text(self)!r})"
+
+    def __str__(self) -> str:
+        return to_text(self)
+
+    def _refuse(self, *args: object) -> Any:
+        raise TypeError("a rule that inspects its input's value cannot be run on symbols")
+
+    __bool__ = __float__ = __index__ = __int__ = _refuse
+    __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = _refuse
+    __hash__ = None  # type: ignore[assignment]
+
+
+def input_names(arity: int) -> list[str]:
+    """The names compiled code gives an op's inputs: x, y, z (x0, x1, ... beyond three)."""
+    return ["x", "y", "z"][:arity] if arity <= 3 else [f"x{i}" for i in range(arity)]
+
+
+def as_symbol(x: object) -> Sym:
+    """x as a symbol: itself, or a number (an all-equal array as its one value)."""
+    if isinstance(x, Sym):
+        return x
+    if isinstance(x, (bool, np.bool_)):
+        raise TypeError("a formula takes numbers, not bools")
+    if isinstance(x, (int, float, np.integer, np.floating)):
+        f = float(x)
+        if not math.isfinite(f):
+            raise TypeError("a formula takes finite numbers")
+        return Sym.number(f)
+    if isinstance(x, np.ndarray) and x.size and bool(np.all(x == x.flat[0])):
+        # An array a rule built from shapes (ones_like): for people, its one value.
+        return Sym.number(float(x.flat[0]))
+    raise TypeError(f"cannot use {type(x).__name__} in a formula")
+
+
+def _operator(op: Op, reflected: bool) -> Callable[..., Sym]:
+    if op.arity == 1:
+        return lambda self: op(self)
+    if reflected:
+        return lambda self, other: op(other, self)
+    return lambda self, other: op(self, other)
+
+
+def _method(op: Op) -> Callable[..., Sym]:
+    return lambda self, *args, **params: op(self, *args, **params)
+
+
+def _install_operators() -> None:
+    """Give Sym the operators and methods of the table's ops, as Value has them."""
+    for op in ops.OPS.values():
+        for i, dunder in enumerate(op.operators):
+            setattr(Sym, dunder, _operator(op, reflected=i == 1))
+        if op.method == "T":
+            setattr(Sym, "T", property(_operator(op, reflected=False)))  # noqa: B010
+        elif op.method is not None:
+            setattr(Sym, op.method, _method(op))
+
+
+_install_operators()
+
+
+# --- Python source, for compiled steps ------------------------------------------------------
+
+
+def to_source(sym: Sym, namespace: dict[str, Any]) -> str:
+    """Exact Python source computing ``sym`` on floats.
+
+    Infix and prefix ops without a float function of their own become Python
+    operators; other ops become calls of their float function, which is put in
+    ``namespace`` (a user's op through ``float()``, since its forward may return
+    a numpy scalar).  TypeError if the tree holds something with no float form.
+    """
+    if sym.op is None:
+        if sym.name is not None:
+            return sym.name
+        assert sym.const is not None
+        return f"({sym.const!r})"  # repr round-trips a float exactly
+    op = sym.op
+    if op.params or not op.elementwise:
+        raise TypeError(f"{op.name} has no float form")
+    args = [to_source(a, namespace) for a in sym.args]
+    if op.float_forward is None and op.notation == "infix":
+        return f"({args[0]} {op.symbol} {args[1]})"
+    if op.float_forward is None and op.notation == "prefix":
+        return f"({op.symbol}{args[0]})"
+    function = op.float_forward or op.forward
+    key = f"f{len(namespace)}_{op.name}"
+    namespace[key] = function
+    call = f"{key}({', '.join(args)})"
+    return call if op.builtin else f"float({call})"
+
+
+# --- Text, for people --------------------------------------------------------------------------
+
+
+def to_text(sym: Sym, digits: int = DEFAULT_DIGITS) -> str:
+    """The formula of ``sym`` as the notes write it, with trivial parts simplified."""
+    return _written(simplified(sym), digits)[0]
+
+
+def _const(sym: Sym) -> float | None:
+    return sym.const if sym.op is None and sym.name is None else None
+
+
+def simplified(sym: Sym) -> Sym:
+    """``sym`` with numbers folded and 1·x, x + 0, x**1 (and the like) reduced."""
+    if sym.op is None:
+        return sym
+    op = sym.op
+    if op.shown is not None:
+        try:
+            return simplified(as_symbol(op.shown(*sym.args)))
+        except (TypeError, ValueError, ArithmeticError):
+            pass
+    args = tuple(simplified(a) for a in sym.args)
+    consts = [_const(a) for a in args]
+    if op.elementwise and not op.params and all(c is not None for c in consts):
+        try:
+            value = op.evaluate(*consts)
+        except (ArithmeticError, ValueError, TypeError):
+            value = None
+        if isinstance(value, float) and math.isfinite(value):
+            return Sym.number(value)
+    entry = op.entry
+    if entry is ops.ADD:
+        a, b = args
+        if consts[0] == 0.0:
+            return b
+        if consts[1] == 0.0:
+            return a
+        if consts[1] is not None and consts[1] < 0:
+            return Sym(op=ops.SUB, args=(a, Sym.number(-consts[1])))
+    elif entry is ops.SUB:
+        a, b = args
+        if consts[1] == 0.0:
+            return a
+        if consts[0] == 0.0:
+            return simplified(Sym(op=ops.NEG, args=(b,)))
+    elif entry is ops.MUL:
+        a, b = args
+        if consts[0] == 0.0 or consts[1] == 0.0:
+            return Sym.number(0.0)
+        if consts[0] == 1.0:
+            return b
+        if consts[1] == 1.0:
+            return a
+        if consts[0] == -1.0:
+            return simplified(Sym(op=ops.NEG, args=(b,)))
+        if consts[1] == -1.0:
+            return simplified(Sym(op=ops.NEG, args=(a,)))
+        if consts[1] is not None and consts[0] is None:
+            return Sym(op=op, args=(b, a))  # numbers first: 2·x, not x·2
+    elif entry is ops.DIV:
+        if consts[1] == 1.0:
+            return args[0]
+    elif entry is ops.POW:
+        if consts[1] == 1.0:
+            return args[0]
+        if consts[1] == 0.0:
+            return Sym.number(1.0)
+    elif entry is ops.NEG:
+        (a,) = args
+        if a.op is not None and a.op.entry is ops.NEG:
+            return a.args[0]
+    return Sym(name=sym.name, const=sym.const, op=op, args=args, data=sym.data)
+
+
+def _written(sym: Sym, digits: int) -> tuple[str, int]:
+    """The text of a simplified symbol and how strongly it binds."""
+    if sym.op is None:
+        if sym.name is not None:
+            return sym.name, _ATOM
+        assert sym.const is not None
+        return format_number(sym.const, digits), _ATOM if sym.const >= 0 else _UNARY
+    op = sym.op
+    parts = [_written(a, digits) for a in sym.args]
+    if op.notation == "infix":
+        (left, lp), (right, rp) = parts
+        prec = op.precedence
+        # pow groups to the right, the others to the left.
+        left_needs, right_needs = (prec + 1, prec) if op.symbol == "**" else (prec, prec + 1)
+        if op.symbol in ("+", "*"):
+            right_needs = prec  # associative: a + (b + c) needs no parentheses
+        left = left if lp >= left_needs else f"({left})"
+        right = right if rp >= right_needs else f"({right})"
+        text = _INFIX_TEXT.get(op.symbol, f" {op.symbol} ")
+        return f"{left}{text}{right}", prec
+    if op.notation == "prefix":
+        ((inner, ip),) = parts
+        return f"{op.symbol}{inner if ip > _UNARY else f'({inner})'}", _UNARY
+    if op.notation == "postfix":
+        ((inner, ip),) = parts
+        return f"{inner if ip >= _ATOM else f'({inner})'}{op.symbol}", _ATOM
+    arguments = [text for text, _ in parts]
+    arguments += [f"{key}={value!r}" for key, value in op.params.items()]
+    return f"{op.symbol}({', '.join(arguments)})", _ATOM
