@@ -12,6 +12,8 @@ Workloads (docs/performance.md explains each):
   W3  a chain of N multiplications, N = 1e3 .. 1e6, build + backward: time per op
   W4  vectorized logistic regression, m = 10,000, nx = 64, 100 gradient-descent
       steps, against the same steps written by hand in numpy
+  W5  a chain of N ops defined with graphgrad.define_op (sin, its rule cos),
+      build + backward, against a chain of the built-in tanh: time per op
 
 Timings keep Python's garbage collector on, as users run.  Before each timed
 repetition the collector is run (untimed), so no library pays for garbage
@@ -80,13 +82,17 @@ class Sizes:
     w4_nx: int
     w4_steps: int
     w4_rounds: int
+    w5_length: int
+    w5_rounds: int
 
 
 # W3 adds N = 2e6 to the issue's 1e3..1e6: time per op must have stopped growing.
 FULL = Sizes(
-    2000, 21, 200, 20, 21, (1_000, 10_000, 100_000, 1_000_000, 2_000_000), 3, 10_000, 64, 100, 21
-)
-QUICK = Sizes(100, 3, 20, 5, 2, (1_000, 10_000), 1, 500, 8, 5, 2)
+    2000, 21, 200, 20, 21, (1_000, 10_000, 100_000, 1_000_000, 2_000_000), 3, 10_000, 64, 100, 21,
+    20_000, 21,
+)  # fmt: skip
+QUICK = Sizes(100, 3, 20, 5, 2, (1_000, 10_000), 1, 500, 8, 5, 2, 200, 2)
+WORKLOADS = ("W1", "W2", "W3", "W4", "W5")
 
 
 def timed(fn: Callable[[], Any]) -> float:
@@ -220,6 +226,27 @@ def w3_survives(n: int) -> bool:
     except RecursionError:
         return False
     return True
+
+
+# --- W5 --------------------------------------------------------------------------------------
+
+
+def w5_chain(op: Callable[[Any], Any], n: int) -> Any:
+    x = Value(0.5)
+    v = x
+    for _ in range(n):
+        v = op(v)
+    v.backward()
+    return x.grad
+
+
+def w5_defined_sin() -> Callable[[Any], Any]:
+    """sin and cos as a user defines them (docs/define_op.md), their rules calling each other."""
+    from graphgrad import define_op
+
+    sin = define_op("bench_sin", np.sin, lambda x, out: cos(x))
+    cos = define_op("bench_cos", np.cos, lambda x, out: -sin(x))
+    return sin
 
 
 # --- W4 --------------------------------------------------------------------------------------
@@ -465,6 +492,22 @@ def measure(workloads: set[str], sizes: Sizes) -> tuple[list[list[str]], list[st
             "plus the optimizer's bookkeeping"
         )
 
+    if "W5" in workloads:
+        sin = w5_defined_sin()
+        n = sizes.w5_length
+        t = median_of(
+            sizes.w5_rounds,
+            {"tanh": lambda: w5_chain(Value.tanh, n), "defined": lambda: w5_chain(sin, n)},
+        )
+        ratio5 = t["defined"] / t["tanh"]
+        per_op = t["defined"] / n
+        rows.append(
+            (f"W5 chain of a defined op (sin), N = {n:,}, per op", f"{per_op * 1e6:.2f} µs",
+             "", "", f"{ratio5:.2f}× tanh",
+             f"≤ 1.5× a built-in tanh chain ({t['tanh'] / n * 1e6:.2f} µs/op): "
+             f"{verdict(ratio5, 1.5)}")
+        )  # fmt: skip
+
     return rows, notes
 
 
@@ -480,17 +523,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--only",
-        default="W1,W2,W3,W4",
+        default=",".join(WORKLOADS),
         metavar="LIST",
         help="the workloads to run, e.g. W1,W4 (default: all)",
     )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     workloads = {w.strip().upper() for w in args.only.split(",")}
-    unknown = workloads - {"W1", "W2", "W3", "W4"}
+    unknown = workloads - set(WORKLOADS)
     if unknown:
         parser.error(
-            f"unknown workload(s) {', '.join(sorted(unknown))}: choose from W1, W2, W3, W4"
+            f"unknown workload(s) {', '.join(sorted(unknown))}: choose from {', '.join(WORKLOADS)}"
         )
     sizes = QUICK if args.quick else FULL
     if args.child:
@@ -503,7 +546,7 @@ def main(argv: list[str] | None = None) -> int:
     print("  each workload runs in a fresh interpreter (no heap left over from another)")
     rows = []
     notes = []
-    for name in ("W1", "W2", "W3", "W4"):
+    for name in WORKLOADS:
         if name not in workloads:
             continue
         command = [sys.executable, __file__, "--only", name, "--child"]

@@ -8,7 +8,7 @@ from graphgrad.define import define_op
 # these imports keep `import graphgrad` light.  Importing them here (not
 # lazily) also keeps graphgrad.draw and graphgrad.trace the functions: a lazy
 # first import of a submodule would rebind the package attribute to the module.
-from graphgrad.draw import draw, render, to_svg
+from graphgrad.draw import display_note, display_svg, draw, render, to_svg
 from graphgrad.functional import grad, hessian, value_and_grad
 from graphgrad.mode import is_grad_enabled, no_grad
 from graphgrad.trace import trace
@@ -38,11 +38,5 @@ __all__ = [
     "value_and_grad",
 ]
 
-
-def _svg_display(node: Value) -> str | None:
-    from graphgrad.draw import display_svg
-
-    return display_svg(node)
-
-
-_value.set_notebook_display(_svg_display)  # notebooks show a Value as its drawing
+# Notebooks show a Value as its drawing, or say why not in its text form.
+_value.set_notebook_display(display_svg, display_note)

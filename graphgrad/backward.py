@@ -29,7 +29,7 @@ import numpy as np
 from graphgrad import ops
 from graphgrad.graph import describe
 from graphgrad.mode import enable_grad
-from graphgrad.ops import RAISE, Op, Operand, error_like, reason
+from graphgrad.ops import Op, Operand, error_like, raising, reason
 from graphgrad.symbolic import Sym, as_symbol, input_names, to_source, to_text
 
 Node = Any  # a Value: this module reads its slots but never imports the class
@@ -187,7 +187,7 @@ def _run_arrays(first: Node, pending: Iterator[Node]) -> None:
     """The rest of the pass from the first node with an array gradient."""
     node = first
     try:
-        with np.errstate(**RAISE):  # type: ignore[arg-type]
+        with raising():
             array_step(node)
             for node in pending:
                 if node._op.step(node):
@@ -208,37 +208,48 @@ def array_step(node: Node) -> None:
     Reads the table entry as it is: an elementwise partial is multiplied by the
     node's gradient, a vector-Jacobian rule is called with it.  Contributions
     are summed back over broadcast axes (:func:`sum_to`).  Run it inside
-    numpy's raising error state (the pass sets it).
+    numpy's raising error state (the pass sets it).  It runs once per array
+    node, so it is written for speed: loops rather than comprehensions.
     """
     op: Op = node._op
     g = node.grad
     inputs = node.inputs
-    datas = [x.data for x in inputs]
+    datas = []
+    for x in inputs:
+        datas.append(x.data)
     out = node.data
     elementwise = op.elementwise
-    for x, partial in zip(inputs, op.partials, strict=True):
+    index = -1
+    for partial in op.partials:
+        index += 1
+        x = inputs[index]
         if partial is None or not x.requires_grad:
             continue
         if not elementwise:
-            assert callable(partial)
+            assert callable(partial)  # a vector-Jacobian rule
             contribution = partial(g, *datas, out, **op.params)
             # A rule may return a view of g or an input's own data: not ours to keep.
             fresh = (
                 type(contribution) is np.ndarray
                 and contribution.base is None
                 and contribution is not g
-                and all(contribution is not d for d in datas)
             )
-        elif callable(partial):
+            if fresh:
+                for d in datas:
+                    if contribution is d:
+                        fresh = False
+        elif isinstance(partial, float):
+            if partial == 1.0:
+                contribution = g
+                fresh = False
+            else:
+                contribution = g * partial
+                fresh = True
+        else:
             contribution = g * partial(*datas, out)
             fresh = True
-        elif partial == 1.0:
-            contribution = g
-            fresh = False
-        else:
-            contribution = g * partial
-            fresh = True
-        summed = sum_to(contribution, x.shape)
+        data = datas[index]
+        summed = sum_to(contribution, data.shape if type(data) is np.ndarray else ())
         fresh = fresh or summed is not contribution
         grad = x.grad
         if fresh and type(grad) is float and grad == 0.0 and type(summed) is np.ndarray:
@@ -253,23 +264,24 @@ def array_step(node: Node) -> None:
 def sum_to(grad: Any, shape: tuple[int, ...]) -> Any:
     """``grad`` summed over the axes numpy broadcast, back to ``shape``.
 
-    For numbers, arrays and Values alike (a Value's sums are nodes, so that
-    the result can be differentiated again), in any number of dimensions.
+    For numbers, arrays and Values alike, in any number of dimensions: arrays
+    and Values share ``.sum(axis, keepdims)``, and a Value's sums are nodes, so
+    that the result can be differentiated again.
     """
-    have = ops.shape_of(grad)
+    have = grad.shape if type(grad) is np.ndarray else ops.shape_of(grad)
     if have == shape:
         return grad
-    total = ops.SUM if isinstance(grad, Operand) else ops.SUM.evaluate
     if not have:  # a number spread over every element
         return grad * np.ones(shape)
+    if not shape:
+        total = grad.sum()
+        return float(total) if isinstance(total, np.generic) else total
     extra = len(have) - len(shape)
     if extra:
-        grad = total(grad, axis=tuple(range(extra)))
+        grad = grad.sum(axis=tuple(range(extra)))
     stretched = tuple(i for i, n in enumerate(shape) if n == 1 and have[extra + i] != 1)
     if stretched:
-        grad = total(grad, axis=stretched, keepdims=True)
-    if not shape and isinstance(grad, np.ndarray):
-        return float(grad)
+        grad = grad.sum(axis=stretched, keepdims=True)
     return grad
 
 
@@ -348,7 +360,7 @@ def _failed_input(op: Op, node: Node) -> tuple[int, BaseException] | None:
         if not callable(partial) or not node.inputs[index].requires_grad:
             continue
         try:
-            with np.errstate(**RAISE):  # type: ignore[arg-type]
+            with raising():
                 result = partial(*datas, node.data)
                 if not np.isfinite(result).all():
                     raise OverflowError("the derivative is not finite")

@@ -481,6 +481,17 @@ def render(
 NOTEBOOK_MAX_NODES = LAYOUT_LABEL_LIMIT
 
 
+def display_note(node: Value) -> str | None:
+    """Why a notebook shows ``node`` as text and not as its drawing, or None."""
+    if count_nodes(node, NOTEBOOK_MAX_NODES) > NOTEBOOK_MAX_NODES:
+        return (
+            f"its graph has more than {NOTEBOOK_MAX_NODES} nodes, too many to draw legibly "
+            "here: graphgrad.draw(v, depth=3) draws the nodes nearest v, and "
+            "graphgrad.render(v, 'v.svg') writes the whole graph to a file"
+        )
+    return None
+
+
 def display_svg(node: Value) -> str | None:
     """SVG for a notebook, or None (the notebook then shows the text repr) when the
     graph has more than NOTEBOOK_MAX_NODES nodes or no renderer is available."""

@@ -29,16 +29,19 @@ Data = float | Array
 # What an operator accepts besides a Value: a real number or a numpy array.
 Operand_: TypeAlias = "Value | float | int | Array"
 
-# How a notebook shows a Value as a picture.  The core imports no renderer, so
-# the package (graphgrad/__init__.py) installs one here with
-# set_notebook_display; None means "no picture, show text".
-_notebook_display: Callable[[Value], str | None] | None = None
+# How a notebook shows a Value: its drawing (SVG, or None for text only) and,
+# when it is not drawn, a note saying why.  The core imports no renderer, so the
+# package (graphgrad/__init__.py) installs both with set_notebook_display.
+_notebook_display: tuple[Callable[[Value], str | None], Callable[[Value], str | None]] | None = None
 
 
-def set_notebook_display(display: Callable[[Value], str | None] | None) -> None:
-    """Install the function that draws a Value in a notebook (None: text only)."""
+def set_notebook_display(
+    svg: Callable[[Value], str | None], note: Callable[[Value], str | None]
+) -> None:
+    """Install how notebooks show a Value: ``svg(v)`` draws it (None: show text),
+    ``note(v)`` says why it is not drawn (None: nothing to say)."""
     global _notebook_display
-    _notebook_display = display
+    _notebook_display = (svg, note)
 
 
 class Value(Operand):
@@ -133,7 +136,14 @@ class Value(Operand):
 
     def _repr_svg_(self) -> str | None:
         """The drawing of this node's graph, for notebooks (None: show the text repr)."""
-        return None if _notebook_display is None else _notebook_display(self)
+        return None if _notebook_display is None else _notebook_display[0](self)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """The text form in IPython and notebooks: the repr, and why no drawing is shown."""
+        printer.text(repr(self))
+        note = None if _notebook_display is None else _notebook_display[1](self)
+        if note is not None:
+            printer.text(f"  # not drawn: {note}")
 
     def __float__(self) -> float:
         data = self.data
@@ -315,7 +325,7 @@ def order_below_and_reset(root: Value) -> tuple[list[Value], list[Value], bool]:
     one's.
     """
     opened = object()
-    zero = float("0")  # a new float object, not the shared constant 0.0
+    zero = float(0)  # a new float object, not the shared constant 0.0
     order: list[Value] = []
     leaves: list[Value] = []
     seeded = False
@@ -556,25 +566,38 @@ def compile_apply(op: Op, reflected: bool = False, as_function: bool = False) ->
 
 
 def general_forward(op: Op, inputs: tuple[Value, ...], params: Mapping[str, Any]) -> Data:
-    """An op's forward rule on any data (arrays, or ops without a float path), checked."""
-    datas = [x.data for x in inputs]
-    for x, d in zip(inputs, datas, strict=True):
-        if type(d) is not float and type(d) is not np.ndarray:
-            raise TypeError(
-                f"the data of {describe(x)} is {type(d).__name__} {_clip(repr(d))}: "
-                "a node holds a float or a float64 numpy array (assign e.g. 5.0, not 5)"
-            )
+    """An op's forward rule on any data (arrays, or ops without a float path), checked.
+
+    Runs once per array op, so it is written for speed: a loop rather than
+    comprehensions, the op's forward called directly.
+    """
+    datas = []
+    numbers = True
+    for x in inputs:
+        d = x.data
+        kind = type(d)
+        if kind is not float:
+            if kind is not np.ndarray:
+                raise TypeError(
+                    f"the data of {describe(x)} is {kind.__name__} {_clip(repr(d))}: "
+                    "a node holds a float or a float64 numpy array (assign e.g. 5.0, not 5)"
+                )
+            numbers = False
+        datas.append(d)
+    forward = op.float_forward if numbers and op.float_forward is not None else op.forward
     try:
+        # numpy's error state directly, not raising(): a forward rule calls numpy,
+        # not graphgrad's ops, and this is 0.4 µs cheaper per array op.
         with np.errstate(**RAISE):  # type: ignore[arg-type]
-            data = op.evaluate(*datas, **params)
+            data = forward(*datas, **params)
     except (ArithmeticError, ValueError) as exc:
         raise forward_error(op, inputs, exc) from None
     except TypeError as exc:
         if op.builtin:
             raise
         raise TypeError(f"the forward rule of {op.name} failed on {_of(inputs)}: {exc}") from None
-    if isinstance(data, np.ndarray) and data.ndim > 0:
-        if data.dtype != np.float64:
+    if type(data) is np.ndarray and data.ndim:
+        if data.dtype is not _FLOAT64:
             if data.dtype.kind not in "iuf":
                 raise TypeError(
                     f"the forward rule of {op.name} gave an array of dtype {data.dtype}"
@@ -597,6 +620,9 @@ def general_forward(op: Op, inputs: tuple[Value, ...], params: Mapping[str, Any]
     raise TypeError(
         f"the forward rule of {op.name} gave {type(data).__name__}, not a number or array"
     )
+
+
+_FLOAT64 = np.dtype(np.float64)
 
 
 # --- messages ---------------------------------------------------------------------------

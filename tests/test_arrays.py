@@ -95,9 +95,11 @@ NUMPY_BINARY: dict[str, Callable[[Any, Any], Any]] = {
 NUMPY_TERNARY: dict[str, Callable[[Any, Any, Any], Any]] = {
     "scaled_pow": lambda x, k, e: k * x**e,
 }
-UNARY = sorted(n for n, op in OPS.items() if op.elementwise and op.arity == 1)
-BINARY = sorted(n for n, op in OPS.items() if op.elementwise and op.arity == 2)
-TERNARY = sorted(n for n, op in OPS.items() if op.elementwise and op.arity == 3)
+# The table's own ops (a user's, from define_op, are tested in test_define_op.py).
+TABLE = {n: op for n, op in OPS.items() if op.builtin}
+UNARY = sorted(n for n, op in TABLE.items() if op.elementwise and op.arity == 1)
+BINARY = sorted(n for n, op in TABLE.items() if op.elementwise and op.arity == 2)
+TERNARY = sorted(n for n, op in TABLE.items() if op.elementwise and op.arity == 3)
 
 
 def test_every_elementwise_op_has_a_numpy_oracle() -> None:
@@ -105,7 +107,7 @@ def test_every_elementwise_op_has_a_numpy_oracle() -> None:
     assert set(UNARY) == set(NUMPY_UNARY)
     assert set(BINARY) == set(NUMPY_BINARY)
     assert set(TERNARY) == set(NUMPY_TERNARY)
-    assert all(op.arity <= 3 for op in OPS.values() if op.elementwise)
+    assert all(op.arity <= 3 for op in TABLE.values() if op.elementwise)
 
 
 def apply_unary(name: str, x: Value) -> Value:
@@ -482,3 +484,55 @@ def test_backward_leaves_numpys_error_state_as_it_was() -> None:
     a = Value(2.0)
     (a * a).backward()  # numbers only: numpy's state is not touched at all
     assert np.geterr() == before and a.grad == 4.0
+
+
+# --- sums and means over an axis, reshape --------------------------------------------------
+
+AXES = [None, 0, 1, -1, (0, 1), (0, 2)]
+
+
+@pytest.mark.parametrize("reduction", ["sum", "mean"])
+@pytest.mark.parametrize("axis", AXES)
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_reductions_over_an_axis_match_numpy_and_finite_differences(
+    reduction: str, axis: Any, keepdims: bool
+) -> None:
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(2, 3, 4))
+    numpy_f = getattr(np, reduction)
+    out_shape = numpy_f(x, axis=axis, keepdims=keepdims).shape
+    weights = rng.normal(size=out_shape)
+    xv = Value(x, label="x")
+    out = getattr(xv, reduction)(axis=axis, keepdims=keepdims)
+    np.testing.assert_allclose(out.data, numpy_f(x, axis=axis, keepdims=keepdims), rtol=1e-14)
+    (out * weights).sum().backward()
+    (expected,) = finite_differences(
+        lambda t: np.sum(numpy_f(t, axis=axis, keepdims=keepdims) * weights), x
+    )
+    assert_grad(xv, expected)
+
+
+def test_a_bad_axis_names_the_node() -> None:
+    with pytest.raises(ValueError, match=r"sum of 'x'.*axis 3 is out of range"):
+        Value(np.ones((2, 2)), label="x").sum(axis=3)
+
+
+@pytest.mark.parametrize("shape", [(6,), (3, 2), (2, 1, 3), (-1, 2)])
+def test_reshape_moves_gradients_back_to_the_input_shape(shape: tuple[int, ...]) -> None:
+    rng = np.random.default_rng(6)
+    x = rng.normal(size=(2, 3))
+    weights = rng.normal(size=np.reshape(x, shape).shape)
+    xv = Value(x)
+    (xv.reshape(shape) * weights).sum().backward()
+    assert_grad(xv, np.reshape(weights, (2, 3)))
+    with pytest.raises(ValueError, match="reshape of"):
+        xv.reshape(4, 2)
+
+
+def test_axis_reductions_and_reshape_differentiate_twice() -> None:
+    from graphgrad import gradgradcheck
+
+    assert gradgradcheck(
+        lambda t: ((t * t).sum(axis=0).tanh() * t.mean(axis=1, keepdims=True).reshape(2)).sum(),
+        np.array([[0.3, -0.2], [0.5, 0.1]]),
+    )

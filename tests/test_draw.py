@@ -770,3 +770,24 @@ def test_a_complex_local_derivative_is_shown_as_undefined() -> None:
     z.label = "z"
     labels = [label for _, _, label in parse_dot(draw(z).source)[1] if label]
     assert sorted(labels) == ["∂z/∂x = y·x**(y - 1) = -16", "∂z/∂y = z·log(x) = undefined"]
+
+
+def test_a_value_too_big_to_draw_says_so_in_its_text_form() -> None:
+    class Printer:
+        def __init__(self) -> None:
+            self.parts: list[str] = []
+
+        def text(self, part: str) -> None:
+            self.parts.append(part)
+
+    def pretty(v: Value) -> str:
+        printer = Printer()
+        v._repr_pretty_(printer, False)
+        return "".join(printer.parts)
+
+    big = chain(200)
+    assert big._repr_svg_() is None
+    text = pretty(big)
+    assert text.startswith(repr(big)) and "not drawn" in text and "graphgrad.draw(" in text
+    small = notes_graph()["J"]
+    assert pretty(small) == repr(small)

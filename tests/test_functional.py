@@ -259,3 +259,37 @@ def test_hessian_refuses_values_and_nesting() -> None:
 def test_errors_inside_the_function_keep_their_type_and_message() -> None:
     with pytest.raises(ValueError, match="log needs a positive input"):
         grad(lambda x: x.log())(-1.0)
+
+
+# --- float() inside a transform --------------------------------------------------------
+
+
+def test_float_of_a_traced_value_is_refused_not_silently_zero() -> None:
+    import math
+
+    with pytest.raises(TypeError, match=r"float\(\).*inside grad\(\).*t\.exp\(\)"):
+        grad(lambda t: math.exp(t))(1.0)
+    with pytest.raises(TypeError, match=r"inside grad\(\)"):
+        grad(lambda t: float(t) ** 2)(3.0)
+    with pytest.raises(TypeError, match=r"inside value_and_grad\(\)"):
+        value_and_grad(lambda t: Value(float(t * 2)))(3.0)
+    with pytest.raises(TypeError, match=r"inside hessian\(\)"):
+        hessian(lambda t: Value(math.sin(t)))(0.5)
+
+
+def test_float_of_values_the_inputs_do_not_reach_still_works_inside() -> None:
+    import math
+
+    w = Value(2.0)  # a Value of the caller's, not an input of the transform
+
+    def f(t: Value) -> Value:
+        return t * math.exp(float(w))
+
+    assert grad(f)(1.0) == math.exp(2.0)
+
+
+def test_float_outside_any_transform_keeps_working() -> None:
+    t = Value(3.0)
+    assert float(t * t) == 9.0
+    inner = grad(lambda x: x**2)(3.0)  # a transform that has ended
+    assert float(Value(inner)) == 6.0

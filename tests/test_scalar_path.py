@@ -53,7 +53,7 @@ def call(name: str, *args: Any) -> Any:
 
 # The table's elementwise ops of one and two inputs (scaled_pow, of three, has
 # its own checks in test_arrays.py and test_ops_table.py).
-ELEMENTWISE = sorted(n for n, op in OPS.items() if op.elementwise and op.arity <= 2)
+ELEMENTWISE = sorted(n for n, op in OPS.items() if op.builtin and op.elementwise and op.arity <= 2)
 
 
 @pytest.mark.parametrize("name", ELEMENTWISE)
