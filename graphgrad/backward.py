@@ -163,8 +163,9 @@ def run(root: Node, below: list[Node], leaves: list[Node]) -> None:
     root.grad = 1.0
     pending = reversed(below)
     node = root
+    op = root._op
     try:
-        arrays = root._op is not None and bool(root._op.step(root))
+        arrays = op is not None and op.step(root) is True
         if not arrays:
             for node in pending:
                 if node._op.step(node):
@@ -174,13 +175,19 @@ def run(root: Node, below: list[Node], leaves: list[Node]) -> None:
         raise backward_error(node, exc) from None
     if arrays:
         _run_arrays(node, pending)
-    for node in leaves:
-        g = node.grad
-        if type(g) is float:
+        for node in leaves:
+            g = node.grad
+            if type(g) is float:
+                if g - g != 0.0:
+                    raise backward_error(node, _gradient_not_finite(g))
+            elif not np.isfinite(g).all():
+                bad = float(g[~np.isfinite(g)].flat[0])
+                raise backward_error(node, _gradient_not_finite(bad))
+    else:
+        for node in leaves:  # numbers only: no array step ran
+            g = node.grad
             if g - g != 0.0:
                 raise backward_error(node, _gradient_not_finite(g))
-        elif not np.isfinite(g).all():
-            raise backward_error(node, _gradient_not_finite(float(g[~np.isfinite(g)].flat[0])))
 
 
 def _run_arrays(first: Node, pending: Iterator[Node]) -> None:

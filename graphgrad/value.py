@@ -17,8 +17,10 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 import numpy as np
 import numpy.typing as npt
 
-from graphgrad import backward as backward_pass
 from graphgrad import ops
+from graphgrad.backward import compile_step
+from graphgrad.backward import run as run_backward
+from graphgrad.backward import run_with_graph as run_backward_with_graph
 from graphgrad.graph import describe
 from graphgrad.mode import recording, transforms
 from graphgrad.ops import RAISE, Op, Operand, error_like, not_finite
@@ -61,8 +63,7 @@ class Value(Operand):
     Value(label='a', data=5.0, grad=3.0)
     """
 
-    __slots__ = ("_op", "_order", "data", "grad", "inputs", "label", "requires_grad")
-    _order: tuple[list[Value], list[Value]] | None
+    __slots__ = ("_op", "data", "grad", "inputs", "label", "requires_grad")
     is_node = True  # ops hand a call with a Value straight to their compiled apply
     # Makes numpy hand `array * value` to Value.__rmul__ instead of looping.
     __array_ufunc__ = None
@@ -100,7 +101,6 @@ class Value(Operand):
         self.grad = 0.0
         self.label = label
         self._op = None
-        self._order = None
         self.inputs = ()
         self.requires_grad = requires_grad
 
@@ -266,31 +266,23 @@ class Value(Operand):
                 f"backward() needs a scalar output, but {describe(self)} has shape "
                 f"{self.shape}: reduce it first, e.g. with .sum() or .mean()"
             )
-        cached = self._order
-        if cached is None or create_graph:
-            below, leaves, seeded = order_below_and_reset(self)
-            if seeded:
-                # self is a gradient from backward(create_graph=True): every node
-                # of the graph it was derived from gets its new derivative, 0.0
-                # where self does not depend on it, never a stale gradient.
-                for seed in leaves:
-                    if type(seed) is GradientSeed:
-                        for node in seed.graph:
-                            node.grad = 0.0
-            elif not create_graph:
-                self._order = below, leaves
-        else:
-            below, leaves = cached
-            for node in below:
-                node.grad = 0.0
-            for node in leaves:
-                node.grad = 0.0
+        # The order is found afresh at every call (no cache on the node): a graph
+        # is usually differentiated once, and a node then costs no extra slot.
+        below, leaves, seeded = order_below_and_reset(self)
+        if seeded:
+            # self is a gradient from backward(create_graph=True): every node of
+            # the graph it was derived from gets its new derivative, 0.0 where
+            # self does not depend on it, never a stale gradient.
+            for seed in leaves:
+                if type(seed) is GradientSeed:
+                    for node in seed.graph:
+                        node.grad = 0.0
         if create_graph:
             seed = GradientSeed(1.0)
             seed.graph = [*leaves, *below, self]
-            backward_pass.run_with_graph(self, below, seed)
+            run_backward_with_graph(self, below, seed)
         else:
-            backward_pass.run(self, below, leaves)
+            run_backward(self, below, leaves)
 
     def zero_grad(self) -> None:
         """Set the gradient of this node and of every node it depends on to 0."""
@@ -329,7 +321,7 @@ def order_below_and_reset(root: Value) -> tuple[list[Value], list[Value], bool]:
     order: list[Value] = []
     leaves: list[Value] = []
     seeded = False
-    stack = [root] if root.inputs else []
+    stack = [root]
     while stack:
         node = stack.pop()
         mark = node.grad
@@ -352,8 +344,7 @@ def order_below_and_reset(root: Value) -> tuple[list[Value], list[Value], bool]:
                         leaves.append(child)
                         if type(child) is GradientSeed:
                             seeded = True
-    if order:
-        order.pop()  # root, which comes last
+    order.pop()  # root, which comes last
     root.grad = 0.0
     return order, leaves, seeded
 
@@ -450,7 +441,6 @@ def apply_{name}({signature}):
     out.data = data
     out.grad = 0.0
     out.label = None
-    out._order = None
     if ({any_requires_grad}) and recording():
         out._op = {op}
         out.inputs = ({inputs_tuple})
@@ -672,13 +662,13 @@ def install(op: Op) -> None:
 
     def first_step(node: Any) -> Any:
         if op.step is first_step:
-            op.step = backward_pass.compile_step(op)
+            op.step = compile_step(op)
         return op.step(node)
 
     op.apply = first_apply
     # Only elementwise steps are compiled from rules; the others are ready now
     # (and so are any copies of them with parameters, see Op.bind).
-    op.step = first_step if op.elementwise else backward_pass.compile_step(op)
+    op.step = first_step if op.elementwise else compile_step(op)
     for index, dunder in enumerate(op.operators):
         setattr(Value, dunder, _first_operator(op, reflected=index == 1))
 
