@@ -163,12 +163,12 @@ def run(root: Node, below: list[Node], leaves: list[Node]) -> None:
     root.grad = 1.0
     pending = reversed(below)
     node = root
-    op = root._op
+    op = root.operation
     try:
         arrays = op is not None and op.step(root) is True
         if not arrays:
             for node in pending:
-                if node._op.step(node):
+                if node.operation.step(node):
                     arrays = True
                     break
     except (ArithmeticError, ValueError) as exc:
@@ -197,7 +197,7 @@ def _run_arrays(first: Node, pending: Iterator[Node]) -> None:
         with raising():
             array_step(node)
             for node in pending:
-                if node._op.step(node):
+                if node.operation.step(node):
                     array_step(node)
     except (ArithmeticError, ValueError) as exc:
         raise backward_error(node, exc) from None
@@ -218,7 +218,7 @@ def array_step(node: Node) -> None:
     numpy's raising error state (the pass sets it).  It runs once per array
     node, so it is written for speed: loops rather than comprehensions.
     """
-    op: Op = node._op
+    op: Op = node.operation
     g = node.grad
     inputs = node.inputs
     datas = []
@@ -305,7 +305,7 @@ def run_with_graph(root: Node, below: list[Node], seed: Node) -> None:
     try:
         with enable_grad():
             for node in itertools.chain((root,), reversed(below)):
-                op = node._op
+                op = node.operation
                 g = node.grad
                 if op is None or not isinstance(g, Operand):
                     continue  # a leaf root, or a node nothing handed a gradient to
@@ -342,7 +342,7 @@ def backward_error(node: Node, exc: BaseException) -> BaseException:
     """The error of a failed step, naming the node, and the derivative that failed in the
     op's own terms ("d/db of a**b needs a > 0") where it can be found."""
     detail = reason(exc)
-    op: Op | None = node._op
+    op: Op | None = node.operation
     if op is not None:
         failed = _failed_input(op, node)
         if failed is not None:

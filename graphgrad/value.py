@@ -63,7 +63,7 @@ class Value(Operand):
     Value(label='a', data=5.0, grad=3.0)
     """
 
-    __slots__ = ("_op", "data", "grad", "inputs", "label", "requires_grad")
+    __slots__ = ("data", "grad", "inputs", "label", "operation", "requires_grad")
     is_node = True  # ops hand a call with a Value straight to their compiled apply
     # Makes numpy hand `array * value` to Value.__rmul__ instead of looping.
     __array_ufunc__ = None
@@ -77,6 +77,9 @@ class Value(Operand):
     """The name shown in pictures, traces and error messages (None: a generated one)."""
     inputs: tuple[Value, ...]
     """The nodes this node was made from, in the op's order; () for a leaf."""
+    operation: Op | None
+    """The op-table entry that made this node (with its parameters, such as a sum's
+    ``axis``), None for a leaf; ``op`` is its name."""
     requires_grad: bool
     """False for a constant (``Value(X, requires_grad=False)``, or a number or
     array used as an operand): backward() computes no gradient for it.  A node
@@ -100,7 +103,7 @@ class Value(Operand):
         self.data = data
         self.grad = 0.0
         self.label = label
-        self._op = None
+        self.operation = None
         self.inputs = ()
         self.requires_grad = requires_grad
 
@@ -118,12 +121,7 @@ class Value(Operand):
     @property
     def op(self) -> str:
         """The name of the op that made this node, '' for a leaf."""
-        return "" if self._op is None else self._op.name
-
-    @property
-    def operation(self) -> Op | None:
-        """The op-table entry that made this node (with its parameters), None for a leaf."""
-        return self._op
+        return "" if self.operation is None else self.operation.name
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -442,11 +440,11 @@ def apply_{name}({signature}):
     out.grad = 0.0
     out.label = None
     if ({any_requires_grad}) and recording():
-        out._op = {op}
+        out.operation = {op}
         out.inputs = ({inputs_tuple})
         out.requires_grad = True
     else:
-        out._op = None
+        out.operation = None
         out.inputs = ()
         out.requires_grad = False
     return out

@@ -49,3 +49,67 @@ def test_every_supported_python_gets_the_embedded_renderer() -> None:
     for page in ("README.md", "docs/index.md", "docs/zh/index.md"):
         named = re.findall(r"Python (3\.\d+)", (ROOT / page).read_text(encoding="utf-8"))
         assert named and set(named) == {minor}, page
+
+
+# --- the layout: dependencies run one way, no module reads another's private names ---------
+
+PACKAGE = ROOT / "graphgrad"
+# The engine core, bottom up.  It imports nothing from pictures, pages, models,
+# the command line or the functional API built on it.
+CORE = ("ops", "mode", "symbolic", "graph", "backward", "value", "define")
+ABOVE_THE_CORE = ("formula", "draw", "trace", "explore", "expr", "cli", "nn", "functional", "check")
+
+
+def graphgrad_imports(path: Path) -> list[tuple[str, list[str]]]:
+    """(module imported, names imported from it) for every graphgrad import in a file."""
+    import ast
+
+    found: list[tuple[str, list[str]]] = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("graphgrad"):
+            names = [a.name for a in node.names]
+            if node.module == "graphgrad":  # from graphgrad import ops, value
+                found += [(f"graphgrad.{n}", []) for n in names]
+            else:
+                found.append((node.module, names))
+        elif isinstance(node, ast.Import):
+            found += [(a.name, []) for a in node.names if a.name.startswith("graphgrad")]
+    return found
+
+
+def test_the_core_imports_nothing_above_it() -> None:
+    for position, name in enumerate(CORE):
+        for module, _ in graphgrad_imports(PACKAGE / f"{name}.py"):
+            imported = module.split(".")[1]
+            assert imported not in ABOVE_THE_CORE, f"{name}.py imports {module}"
+            assert imported not in CORE[position + 1 :], f"{name}.py imports {module}, above it"
+    assert graphgrad_imports(PACKAGE / "ops.py") == []
+
+
+def test_trace_does_not_import_draw() -> None:
+    assert all(m != "graphgrad.draw" for m, _ in graphgrad_imports(PACKAGE / "trace.py"))
+
+
+def test_no_module_reads_another_modules_private_names() -> None:
+    import ast
+
+    for path in sorted(PACKAGE.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        aliases = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("graphgrad"):
+                for alias in node.names:
+                    private = alias.name.startswith("_") and not alias.name.startswith("__")
+                    assert not private, f"{path.name} imports {alias.name}"
+                    aliases.add(alias.asname or alias.name)
+            elif isinstance(node, ast.Import):
+                aliases |= {(a.asname or a.name).split(".")[0] for a in node.names}
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr.startswith("_")
+                and not node.attr.startswith("__")
+                and isinstance(node.value, ast.Name)
+                and node.value.id in aliases
+            ):
+                raise AssertionError(f"{path.name}:{node.lineno} reads {node.value.id}.{node.attr}")
