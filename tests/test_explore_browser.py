@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from pages import opened, visible_texts
 
-from graphgrad import Value, explore, to_svg, trace
+from graphgrad import Value, draw, explore, to_svg, trace
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
 PLAY_DELAY_MS = 1100  # explore.js's delay between two steps while playing
@@ -206,4 +206,39 @@ def test_the_status_is_announced(browser: Any, notes_page: tuple[Path, Value]) -
     with opened(browser, path) as (page, problems):
         announced = page.get_by_role("status")
         assert announced.count() == 1 and announced.get_attribute("aria-live") == "polite"
+        problems.assert_none()
+
+
+def test_the_notebook_view_works_in_its_frame(
+    browser: Any, notes_page: tuple[Path, Value], tmp_path: Path
+) -> None:
+    _, J = notes_page
+    host = tmp_path / "notebook.html"
+    host.write_text(f"<!DOCTYPE html><title>a notebook</title>{explore(J)._repr_html_()}", "utf-8")
+    lines = [" ".join(line.split()) for line in trace(J).splitlines() if line.startswith("  ")]
+    with opened(browser, host) as (page, problems):
+        frame = page.frame_locator("iframe")
+        frame.get_by_role("button", name="Next").click()
+        assert frame.get_by_role("status").inner_text() == lines[0]
+        page.keyboard.press("End")  # the keys reach the page in the frame
+        assert frame.get_by_role("status").inner_text() == lines[-1]
+        problems.assert_none()
+
+
+def test_a_graph_of_a_hundred_values_and_more(browser: Any, tmp_path: Path) -> None:
+    # Past 100 values the edge labels are placed after the layout (xlabel);
+    # the page finds them all the same.
+    x = Value(0.5, label="x")
+    y = x
+    for _ in range(30):
+        y = (y * 1.01 + 0.5).tanh()
+    assert "xlabel=" in draw(y).source
+    path = explore(y, tmp_path / "big.html")
+    statements = [" ".join(line.split()) for line in trace(y).splitlines() if line.startswith("  ")]
+    with opened(browser, path) as (page, problems):
+        page.keyboard.press("End")
+        assert status(page) == statements[-1]
+        assert shown_now(page) == static_texts(y)
+        page.keyboard.press("ArrowLeft")
+        assert status(page) == statements[-2]
         problems.assert_none()
