@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, overload
 
 from graphgrad.draw import (
+    DrawingParts,
     _check_options,
     draw_parts,
     input_edge_id,
@@ -40,8 +41,8 @@ from graphgrad.draw import (
     result_edge_id,
 )
 from graphgrad.formula import DEFAULT_DIGITS, summary_lines
-from graphgrad.graph import DEFAULT_MAX_NODES, printable
-from graphgrad.trace import trace_lines
+from graphgrad.graph import DEFAULT_MAX_NODES
+from graphgrad.trace import TraceLine, trace_lines
 from graphgrad.value import Value
 
 #: File name endings a page may be saved under.
@@ -274,7 +275,7 @@ def explorer_page(
         element_ids=True,
     )
     svg = render_source(parts.drawing.source, "svg", renderer).decode("utf-8")
-    data = explorer_data(root, lines, parts, digits)
+    data = explorer_data(lines, parts, digits)
     name = parts.names[root]
     body = fill(asset("explore.html"), name=html.escape(name), svg=inline_svg(svg))
     page = html_page(f"{name}: the computation step by step", body, data, asset("explore.js"))
@@ -283,13 +284,13 @@ def explorer_page(
     return Page(page, description, notebook_height(svg))
 
 
-def explorer_data(root: Value, lines: list[Any], parts: Any, digits: int) -> dict[str, Any]:
+def explorer_data(lines: list[TraceLine], parts: DrawingParts, digits: int) -> dict[str, Any]:
     """What the explorer's script reads: the trace's lines and steps, and the picture's parts.
 
-    ``lines`` are :func:`graphgrad.trace.trace_lines` of ``root``, ``parts``
+    ``lines`` are :func:`graphgrad.trace.trace_lines` of a graph, ``parts``
     the :class:`graphgrad.draw.DrawingParts` of its drawing with element ids.
     """
-    index: dict[Value, int] = parts.index
+    index = parts.index
 
     def value_id(node: Value) -> str:
         return node_id(index[node])
@@ -342,7 +343,6 @@ def explorer_data(root: Value, lines: list[Any], parts: Any, digits: int) -> dic
         element: list(text) for element, text in parts.labels.items() if element.startswith("gg-in")
     }
     return {
-        "output": printable(parts.names[root]),
         "lines": [line.text for line in lines],
         "headings": [i for i, line in enumerate(lines) if line.kind == "heading"],
         "steps": steps,
