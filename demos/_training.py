@@ -51,13 +51,21 @@ def timed_fit(
     y: np.ndarray,
     args: argparse.Namespace,
     cost_format: str,
+    explore: Path | None = None,
 ) -> None:
-    """Fit, then print about ten costs along the way and the time it took."""
+    """Fit, then print about ten costs along the way and the time it took.
+
+    With ``explore``, fit also writes the training page there (a slider over
+    the epochs; see graphgrad.training), which the time includes.
+    """
     start = time.perf_counter()
-    model.fit(X, y, progress=False if args.no_progress else None)
+    model.fit(X, y, progress=False if args.no_progress else None, explore=explore)
     seconds = time.perf_counter() - start
     epochs = args.epochs
     every = max(1, epochs // 10)
     for epoch in [*range(0, epochs, every), epochs - 1][:11]:
         print(f"  epoch {epoch + 1:>5}: cost J = {model.history_[epoch]:{cost_format}}")
     print(f"trained in {seconds:.2f} s ({1e6 * seconds / epochs:.0f} µs per epoch)")
+    if explore is not None:
+        size = explore.stat().st_size
+        print(f"wrote the training page {explore} ({size / 1e3:.0f} kB): open it in a browser")

@@ -10,6 +10,9 @@ Two graphs, each after backward():
 - ``logistic_loss.svg``: one example of logistic regression,
   z = w1·x1 + w2·x2 + b, a = σ(z), L = -(y log a + (1 - y) log(1 - a)).
 
+and ``notes_example.html``, a page that steps through the first graph's
+forward and backward passes in a browser (graphgrad.explore).
+
 It also prints the step-by-step trace of each.  It runs in about a second;
 pictures render with the system Graphviz if installed, else the embedded one.
 """
@@ -20,7 +23,7 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
-from graphgrad import Value, render, trace
+from graphgrad import Value, explore, render, trace
 from graphgrad.draw import RENDERERS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,6 +78,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             L, out / "logistic_loss.svg", renderer=args.renderer, params=params, direction="TB"
         ),
     ]
+    if not args.docs:  # the docs' pictures folder holds pictures only
+        written.append(explore(J, out / "notes_example.html", renderer=args.renderer))
     if not args.quiet:
         print(trace(J), end="\n\n")
         print(trace(L), end="\n\n")

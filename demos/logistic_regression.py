@@ -13,7 +13,9 @@ examples (z = X @ w + b, L = loss(z, y), J = mean L) and calls backward().
     python demos/logistic_regression.py --output-dir out --epochs 5000 --lr 0.3
 
 Writes to the output directory (default demos/output/): loss_curve.png,
-decision_boundary.png, model.json, and, when graph drawing is available,
+decision_boundary.png, model.json, training.html (a page with a slider over
+the epochs: one flower's graph with that epoch's values and gradients, the
+cost curve and the decision boundary), and, when graph drawing is available,
 example_loss.svg (one example's loss as the notes draw it, node by node) and
 cost_graph.svg (the few nodes one training step builds for all m examples).
 """
@@ -39,6 +41,7 @@ OUTPUTS = (
     "loss_curve.png",
     "decision_boundary.png",
     "model.json",
+    "training.html",
     "example_loss.svg",
     "cost_graph.svg",
 )
@@ -83,7 +86,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"m = {len(y_train)} training and {len(y_test)} test flowers, nx = {X.shape[1]}")
     print(f"Gradient descent: {epochs} epochs, learning rate {args.lr}")
 
-    timed_fit(model, scale(X_train), y_train, args, ".6f")
+    timed_fit(model, scale(X_train), y_train, args, ".6f", explore=out / "training.html")
 
     train_accuracy = model.score(scale(X_train), y_train)
     test_accuracy = model.score(scale(X_test), y_test)

@@ -10,7 +10,9 @@ backward(create_graph=True), and lands on the minimum in a handful.
     python demos/newton_vs_gd.py --quick          # 200 (used by the tests)
     python demos/newton_vs_gd.py --output-dir docs/images
 
-Writes newton_vs_gd.png (both cost curves side by side) to the output
+Writes newton_vs_gd.png (both cost curves side by side) and
+newton_training.html (a page with a slider over Newton's steps: one flower's
+graph, the cost and the decision boundary at each step) to the output
 directory (default demos/output/).
 """
 
@@ -53,8 +55,9 @@ def main(argv: list[str] | None = None) -> None:
     X_scaled = (X_train - X_train.mean(axis=0)) / X_train.std(axis=0)
 
     gd = LogisticRegression(lr=args.lr, epochs=gd_epochs).fit(X_scaled, y_train, progress=False)
+    page = out / "newton_training.html"
     newton = LogisticRegression(solver="newton", epochs=NEWTON_STEPS).fit(
-        X_scaled, y_train, progress=False
+        X_scaled, y_train, progress=False, explore=page
     )
     best = newton.history_[-1]
 
@@ -73,6 +76,7 @@ def main(argv: list[str] | None = None) -> None:
     path = out / "newton_vs_gd.png"
     plot(gd.history_, newton.history_, args.lr, path)
     print(f"wrote {path}")
+    print(f"wrote {page}: Newton's steps one by one, in a browser")
 
 
 def plot(gd_history: list[float], newton_history: list[float], lr: float, path: Path) -> None:

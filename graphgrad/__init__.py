@@ -9,6 +9,7 @@ from graphgrad.define import define_op
 # lazily) also keeps graphgrad.draw and graphgrad.trace the functions: a lazy
 # first import of a submodule would rebind the package attribute to the module.
 from graphgrad.draw import display_note, display_svg, draw, render, to_svg
+from graphgrad.explore import explore
 from graphgrad.functional import grad, hessian, value_and_grad
 from graphgrad.mode import is_grad_enabled, no_grad
 from graphgrad.trace import trace
@@ -24,6 +25,7 @@ __all__ = [
     "Value",
     "define_op",
     "draw",
+    "explore",
     "grad",
     "gradcheck",
     "gradgradcheck",

@@ -1,4 +1,4 @@
-"""The ``graphgrad`` command: evaluate, differentiate, trace and draw an expression.
+"""The ``graphgrad`` command: evaluate, differentiate, trace, draw and explore an expression.
 
 Exit status: 0 on success, 2 for bad input (expression, variables, values,
 options), 1 when the picture cannot be made or written.
@@ -15,6 +15,7 @@ from typing import NoReturn
 
 from graphgrad import __version__
 from graphgrad.draw import DIRECTIONS, RENDERER_ENV, RENDERERS, RendererError, render, to_svg
+from graphgrad.explore import PAGE_SUFFIXES, explore, page_path
 from graphgrad.expr import (
     FUNCTIONS,
     ExpressionError,
@@ -37,6 +38,7 @@ examples:
   graphgrad grad "3*(a+b*c)" a=5 b=3 c=2
   graphgrad trace "3*(a+b*c)" a=5 b=3 c=2
   graphgrad draw "3*(a+b*c)" a=5 b=3 c=2 -o J.svg
+  graphgrad explore "3*(a+b*c)" a=5 b=3 c=2 -o J.html   (open J.html in a browser)
   graphgrad draw "-(y*log(sigmoid(w*x+b)) + (1-y)*log(1-sigmoid(w*x+b)))" \\
       w=0.5 x=2 b=0.1 y=1 -o L.svg
   graphgrad grad --digits 3 -- "-omega*t" omega=2 t=3   (options, then --, then
@@ -48,8 +50,9 @@ and nothing is ever run as code. The output is called J (or out, f, ... when J
 is a variable); dvar means d(output)/dvar. NAME=VALUE and options may come in
 any order after the expression.
 
-pictures: the system Graphviz `dot` is used when it is on PATH, otherwise the
-embedded renderer (SVG only); choose with --renderer or {RENDERER_ENV}.
+pictures (and explorer pages): the system Graphviz `dot` is used when it is on
+PATH, otherwise the embedded renderer (SVG only); choose with --renderer or
+{RENDERER_ENV}.
 """
 
 
@@ -78,7 +81,8 @@ def _build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="graphgrad",
         description="Evaluate an expression, compute every derivative dJ/dvar, "
-        "print the chain rule step by step or draw the computation graph.",
+        "print the chain rule step by step, draw the computation graph or write a page "
+        "that steps through it in a browser.",
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -127,21 +131,39 @@ def _build_parser() -> argparse.ArgumentParser:
         help="where to write; the extension picks the format: .svg .png .pdf .dot "
         "(default: SVG on standard output)",
     )
+    _picture_options(drawer)
+    drawer.add_argument("--no-grad", action="store_true", help="do not show gradients")
     drawer.add_argument(
+        "--no-derivatives", action="store_true", help="do not label edges with local derivatives"
+    )
+
+    explorer = command(
+        "explore",
+        "write a page (HTML) that steps through the forward and backward passes on the "
+        "graph; it opens offline in any browser",
+    )
+    explorer.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="where to write the page, ending in .html or .htm "
+        "(default: the page on standard output)",
+    )
+    _picture_options(explorer)
+    return parser
+
+
+def _picture_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
         "--renderer",
         choices=RENDERERS,
         help=f"Graphviz to use: the system `dot` or the embedded one (default: "
         f"${RENDERER_ENV} or auto)",
     )
-    drawer.add_argument("--digits", type=int, default=4, help="significant digits (default 4)")
-    drawer.add_argument(
+    command.add_argument("--digits", type=int, default=4, help="significant digits (default 4)")
+    command.add_argument(
         "--direction", choices=DIRECTIONS, default="LR", help="layout direction (default LR)"
     )
-    drawer.add_argument("--no-grad", action="store_true", help="do not show gradients")
-    drawer.add_argument(
-        "--no-derivatives", action="store_true", help="do not label edges with local derivatives"
-    )
-    return parser
 
 
 def parse_values(assignments: Sequence[str]) -> dict[str, float]:
@@ -214,6 +236,13 @@ def _run(args: argparse.Namespace) -> int:
         print("\n".join(lines))
     elif args.command == "trace":
         print(trace(J, digits=args.digits))
+    elif args.command == "explore":
+        target = None if args.output is None else page_path(args.output, "the output file")
+        page = explore(J, direction=args.direction, digits=args.digits, renderer=args.renderer)
+        if target is None:
+            sys.stdout.write(page.html)
+        else:
+            print(f"wrote {page.save(target)}")
     else:
         options = {
             "show_grad": not args.no_grad,
@@ -229,8 +258,9 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-_COMMANDS = ("grad", "trace", "draw")
-_PICTURE_SUFFIXES = (".svg", ".png", ".pdf", ".dot", ".gv")
+_COMMANDS = ("grad", "trace", "draw", "explore")
+# Output file endings, by command: -oFILE ending so is the option, not an expression.
+_OUTPUT_SUFFIXES = {"draw": (".svg", ".png", ".pdf", ".dot", ".gv"), "explore": PAGE_SUFFIXES}
 
 
 def _protect_expression(argv: list[str]) -> list[str]:
@@ -239,13 +269,14 @@ def _protect_expression(argv: list[str]) -> list[str]:
     argparse takes any argument starting with '-' for an option, but treats one
     containing a space as a positional argument, and the parser ignores
     surrounding spaces.  Real options at that place are kept: -h, anything
-    starting with --, and draw's -o (alone or as -oFILE.svg).
+    starting with --, and the -o of draw and explore (alone or as -oFILE.svg).
     """
     if len(argv) >= 2 and argv[0] in _COMMANDS:
         first = argv[1]
         option = first == "-h" or first.startswith("--") or not first.startswith("-")
-        if argv[0] == "draw" and first.startswith("-o"):
-            option = option or first == "-o" or first.lower().endswith(_PICTURE_SUFFIXES)
+        suffixes = _OUTPUT_SUFFIXES.get(argv[0])
+        if suffixes is not None and first.startswith("-o"):
+            option = option or first == "-o" or first.lower().endswith(suffixes)
         if not option and first != "-":
             return [argv[0], " " + first, *argv[2:]]
     return argv

@@ -34,6 +34,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -105,7 +106,8 @@ def _attrs(**attrs: str) -> str:
 # --- choosing what to draw --------------------------------------------------------------
 
 
-def _check_options(direction: str, digits: int, max_nodes: int, depth: int | None) -> None:
+def check_options(direction: str, digits: int, max_nodes: int, depth: int | None) -> None:
+    """ValueError naming the drawing option that is out of range (for draw and explore)."""
     if direction not in DIRECTIONS:
         raise ValueError(f"direction must be one of {', '.join(DIRECTIONS)}, got {direction!r}")
     check_digits(digits)
@@ -181,7 +183,79 @@ def draw(
 
     The result's ``.source`` is the DOT text; notebooks show it as SVG.
     """
-    _check_options(direction, digits, max_nodes, depth)
+    return draw_parts(
+        root,
+        show_grad=show_grad,
+        show_derivatives=show_derivatives,
+        direction=direction,
+        digits=digits,
+        params=params,
+        max_nodes=max_nodes,
+        depth=depth,
+    ).drawing
+
+
+# Ids of a drawing's parts, for pages that find them in the SVG (Graphviz
+# writes a DOT id as the id of the part's <g> element).  They are made from
+# numbers only, never from user text.
+def node_id(index: int) -> str:
+    """The id of value node ``index`` (its place in the drawing's order)."""
+    return f"gg-n{index}"
+
+
+def op_id(index: int) -> str:
+    """The id of the op that made value node ``index``."""
+    return f"gg-op{index}"
+
+
+def result_edge_id(index: int) -> str:
+    """The id of the edge from value node ``index``'s op to the node."""
+    return f"gg-out{index}"
+
+
+def input_edge_id(index: int, position: int) -> str:
+    """The id of the edge from input ``position`` of value node ``index`` into its op."""
+    return f"gg-in{index}-{position}"
+
+
+@dataclass(frozen=True, eq=False)
+class DrawingParts:
+    """A drawing, with what pages need to find and relabel its parts.
+
+    - ``drawing``: what :func:`draw` returns;
+    - ``index``: each drawn node's number, from which its ids are made
+      (:func:`node_id`, :func:`op_id`, :func:`result_edge_id`, :func:`input_edge_id`);
+    - ``names``: each named node's name as the picture shows it (a number
+      written into the expression has none: it is shown as itself);
+    - ``labels``: the lines of each labelled part's text, as the picture
+      shows them, by id (a part without a label, such as an edge from a
+      constant, has none).
+    """
+
+    drawing: Any
+    index: dict[Value, int]
+    names: dict[Value, str]
+    labels: dict[str, tuple[str, ...]]
+
+
+def draw_parts(
+    root: Value,
+    *,
+    show_grad: bool | None = None,
+    show_derivatives: bool = True,
+    direction: str = "LR",
+    digits: int = DEFAULT_DIGITS,
+    params: Iterable[Value] = (),
+    max_nodes: int = DEFAULT_MAX_NODES,
+    depth: int | None = None,
+    element_ids: bool = False,
+) -> DrawingParts:
+    """:func:`draw` (same options), with the drawn nodes' numbers and every label.
+
+    With ``element_ids`` the DOT gives every node and edge its id, so that the
+    parts can be found in the SVG; the picture looks the same either way.
+    """
+    check_options(direction, digits, max_nodes, depth)
     if not isinstance(root, Value):
         raise TypeError(f"expected a Value to draw, got {type(root).__name__}")
     nodes, names, cut = select_nodes(root, max_nodes, depth)
@@ -192,8 +266,18 @@ def draw(
     if show_grad is None:
         show_grad = _backward_was_run(root)
     formulas = Formulas(names, digits)
+    index = {node: i for i, node in enumerate(nodes)}
     ids = {node: f"n{i}" for i, node in enumerate(nodes)}
     label_attr = "label" if len(nodes) <= LAYOUT_LABEL_LIMIT else "xlabel"
+    labels: dict[str, tuple[str, ...]] = {}
+
+    def part(element: str, attrs: dict[str, str], label: list[str] | None) -> str:
+        """The attribute list of one node or edge, noting its label."""
+        if label is not None:
+            labels[element] = tuple(printable(line) for line in label)
+        if element_ids:
+            attrs = {"id": f'"{element}"', **attrs}
+        return " " + _attrs(**attrs) if attrs else ""
 
     lines = [
         f"rankdir={direction}",
@@ -202,34 +286,37 @@ def draw(
         'edge [fontname="Helvetica" fontsize=10 color="#4b5563"]',
     ]
     for node in nodes:
-        lines.append(_value_node(node, ids[node], formulas, show_grad, root, param_set, cut))
+        i = index[node]
+        attrs, text = _value_node(node, formulas, show_grad, root, param_set, cut)
+        lines.append(ids[node] + part(node_id(i), attrs, text))
         op = node.operation
         if op is None or node in cut:
             continue
-        op_id = f"op{ids[node][1:]}"
-        lines.append(
-            f"{op_id} "
-            + _attrs(
-                label=dot_string(op.symbol),
-                shape="circle" if len(op.symbol) <= 2 else "ellipse",
-                style="filled",
-                fillcolor=f'"{_OP_COLOR}"',
-                fontsize="11",
-                width="0.3",
-                margin="0.02",
+        op_name = f"op{i}"
+        op_attrs = {
+            "label": dot_string(op.symbol),
+            "shape": "circle" if len(op.symbol) <= 2 else "ellipse",
+            "style": "filled",
+            "fillcolor": f'"{_OP_COLOR}"',
+            "fontsize": "11",
+            "width": "0.3",
+            "margin": "0.02",
+        }
+        lines.append(op_name + part(op_id(i), op_attrs, [op.symbol]))
+        lines.append(f"{op_name} -> {ids[node]}" + part(result_edge_id(i), {}, None))
+        for position, x in enumerate(node.inputs):
+            label = _edge_label(node, position, formulas, show_grad) if show_derivatives else None
+            edge_attrs = {} if label is None else {label_attr: dot_string(*label)}
+            lines.append(
+                f"{ids[x]} -> {op_name}" + part(input_edge_id(i, position), edge_attrs, label)
             )
-        )
-        lines.append(f"{op_id} -> {ids[node]}")
-        for index, x in enumerate(node.inputs):
-            label = _edge_label(node, index, formulas, show_grad) if show_derivatives else None
-            attrs = {} if label is None else {label_attr: dot_string(*label)}
-            lines.append(f"{ids[x]} -> {op_id}" + (" " + _attrs(**attrs) if attrs else ""))
 
     drawing = _drawing_class()(name="graphgrad")
     drawing.body.extend(f"\t{line}\n" for line in lines)
     drawing.graphgrad_output = repr(_clip(printable(names[root])))
     drawing.graphgrad_nodes = len(nodes)
-    return drawing
+    shown_names = {node: _clip(printable(name)) for node, name in names.items()}
+    return DrawingParts(drawing, index, shown_names, labels)
 
 
 def _backward_was_run(root: Value) -> bool:
@@ -239,18 +326,18 @@ def _backward_was_run(root: Value) -> bool:
 
 def _value_node(
     node: Value,
-    node_id: str,
     formulas: Formulas,
     show_grad: bool,
     root: Value,
     params: set[Value],
     cut: set[Value],
-) -> str:
+) -> tuple[dict[str, str], list[str]]:
+    """A value node's DOT attributes and the lines of its label."""
     digits = formulas.digits
     if is_constant(node) and node is not root:
-        return f"{node_id} " + _attrs(
-            label=dot_string(formulas.name(node)), shape="plaintext", fontcolor='"#374151"'
-        )
+        number = formulas.name(node)
+        attrs = {"label": dot_string(number), "shape": "plaintext", "fontcolor": '"#374151"'}
+        return attrs, [number]
     name = _clip(formulas.names[node])
     text = _equation(name, summary_lines(node.data, digits))
     if show_grad and wants_gradient(node):
@@ -274,7 +361,7 @@ def _value_node(
     }
     if node is root:
         attrs["penwidth"] = "2.5"
-    return f"{node_id} " + _attrs(**attrs)
+    return attrs, text
 
 
 def _equation(head: str, value: tuple[str, ...]) -> list[str]:

@@ -2,9 +2,17 @@
 
 Every formula and number comes from the op table (through graphgrad.formula)
 and from ``backward()`` itself; nothing here knows a derivative.
+
+:func:`trace_lines` makes the account as a list of lines, each saying which
+node it is about and which edges of the graph it reads; :func:`trace` joins
+their text.  The interactive explorer (graphgrad.explore) steps through the
+same list, so its steps are the trace's lines by construction.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
 
 from graphgrad.formula import DEFAULT_DIGITS, Formulas, check_digits, summarize, wants_gradient
 from graphgrad.graph import DEFAULT_MAX_NODES, is_constant, printable, select_nodes
@@ -12,6 +20,34 @@ from graphgrad.value import Value
 
 # Characters that make a formula need parentheses when multiplied by a gradient.
 _LOOSE = frozenset(" +-·/*@")
+
+#: What a line of the trace is: a section heading, the empty line between the
+#: passes, a value computed in the forward pass, a gradient of the backward
+#: pass, or a note (why there is no backward pass).
+LineKind = Literal["heading", "blank", "forward", "backward", "note"]
+
+
+@dataclass(frozen=True, eq=False)
+class TraceLine:
+    """One line of :func:`trace`, with what it talks about.
+
+    - ``text``: the line exactly as ``trace()`` prints it (indented and aligned);
+    - ``kind``: ``"heading"``, ``"blank"``, ``"forward"``, ``"backward"`` or ``"note"``;
+    - ``statement``: the line without its indentation and alignment, e.g.
+      ``db = du · ∂u/∂b = du · c = 3 · 2 = 6``;
+    - ``node``: the node whose value (forward) or gradient (backward) the line
+      computes, else None;
+    - ``edges``: the edges the line reads, each as (consumer, index), the
+      edge from ``consumer.inputs[index]`` into ``consumer``'s op: a forward
+      line reads its node's inputs, a backward line the edges whose local
+      derivative its chain rule multiplies.
+    """
+
+    text: str
+    kind: LineKind
+    statement: str
+    node: Value | None = None
+    edges: tuple[tuple[Value, int], ...] = ()
 
 
 def trace(
@@ -47,6 +83,31 @@ def trace(
       db  = dv1 · ∂v1/∂b = dv1 · a = 1 · 2 = 2
       da  = dJ · ∂J/∂a + dv1 · ∂v1/∂a = dJ · 1 + dv1 · b = 1 · 1 + 1 · 3 = 4
     """
+    lines = trace_lines(root, digits=digits, backward=backward, max_nodes=max_nodes)
+    return "\n".join(line.text for line in lines)
+
+
+def trace_lines(
+    root: Value,
+    *,
+    digits: int = DEFAULT_DIGITS,
+    backward: bool = True,
+    max_nodes: int = DEFAULT_MAX_NODES,
+) -> list[TraceLine]:
+    """The lines of :func:`trace` (same arguments), each with the node and edges it is about.
+
+    >>> from graphgrad import Value
+    >>> a, b = Value(2.0, label="a"), Value(3.0, label="b")
+    >>> J = a * b
+    >>> J.label = "J"
+    >>> lines = trace_lines(J)
+    >>> " ".join(line.kind for line in lines)
+    'heading forward forward forward blank heading backward backward backward'
+    >>> lines[-1].statement
+    'db = dJ · ∂J/∂b = dJ · a = 1 · 2 = 2'
+    >>> lines[-1].node is b, [(consumer is J, index) for consumer, index in lines[-1].edges]
+    (True, [(True, 1)])
+    """
     check_digits(digits)
     if not isinstance(root, Value):
         raise TypeError(f"expected a Value to trace, got {type(root).__name__}")
@@ -58,17 +119,28 @@ def trace(
     shown = [node for node in nodes if node is root or not is_constant(node)]
     width = max(len(names[node]) for node in shown)
 
-    lines = ["Forward pass"]
+    def step(kind: LineKind, name: str, rhs: str, node: Value, *edges: tuple[Value, int]) -> None:
+        pad = width if kind == "forward" else width + 1
+        lines.append(
+            TraceLine(f"  {name:<{pad}} = {rhs}", kind, f"{name} = {rhs}", node, tuple(edges))
+        )
+
+    def plain(kind: LineKind, text: str) -> None:
+        lines.append(TraceLine(text, kind, text))
+
+    lines: list[TraceLine] = []
+    plain("heading", "Forward pass")
     for node in shown:
         formula = formulas.forward(node)
         value = summarize(node.data, digits)
         rhs = value if formula is None else f"{formula} = {value}"
-        lines.append(f"  {names[node]:<{width}} = {rhs}")
+        step("forward", names[node], rhs, node, *((node, i) for i in range(len(node.inputs))))
     if not backward:
-        return "\n".join(lines)
+        return lines
     if type(root.data) is not float:
-        lines += ["", f"No backward pass: {names[root]} has shape {root.shape}, not one number."]
-        return "\n".join(lines)
+        plain("blank", "")
+        plain("note", f"No backward pass: {names[root]} has shape {root.shape}, not one number.")
+        return lines
     root.backward()
 
     # Who consumes each node, in backward's order, to write each gradient as
@@ -78,19 +150,16 @@ def trace(
         for index, x in enumerate(node.inputs):
             consumers.setdefault(x, []).append((node, index))
 
-    gwidth = width + 1
-    lines += ["", f"Backward pass (dx is d{names[root]}/dx, by the chain rule)"]
-    lines.append(f"  {formulas.grad_name(root):<{gwidth}} = 1")
+    plain("blank", "")
+    plain("heading", f"Backward pass (dx is d{names[root]}/dx, by the chain rule)")
+    step("backward", formulas.grad_name(root), "1", root)
     for node in reversed(shown):
         if node is root or not wants_gradient(node):
             continue
-        terms = [
-            _term(formulas, consumer, index)
-            for consumer, index in consumers.get(node, [])
-            if _gives_gradient(consumer, index)
-        ]
-        if not terms:
+        edges = [edge for edge in consumers.get(node, []) if _gives_gradient(*edge)]
+        if not edges:
             continue
+        terms = [_term(formulas, consumer, index) for consumer, index in edges]
         by_name = " + ".join(t[0] for t in terms)
         # Substituting formulas only helps where some derivative is not a constant.
         by_formula = " + ".join(t[1] for t in terms) if any(t[3] for t in terms) else by_name
@@ -101,8 +170,8 @@ def trace(
         chain = [s for i, s in enumerate(steps) if i == 0 or s != steps[i - 1]]
         if chain[-1] != total:
             chain.append(total)
-        lines.append(f"  {formulas.grad_name(node):<{gwidth}} = " + " = ".join(chain))
-    return "\n".join(lines)
+        step("backward", formulas.grad_name(node), " = ".join(chain), node, *edges)
+    return lines
 
 
 def _term(formulas: Formulas, consumer: Value, index: int) -> tuple[str, str, str, bool]:

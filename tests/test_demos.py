@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -39,6 +40,17 @@ def check_picture(out: Path, name: str, stdout: str) -> None:
         assert "graph drawing is unavailable" in stdout
 
 
+def check_training_page(out: Path, name: str, history: list[float], stdout: str) -> None:
+    """The demo's training page: written, said so, and recording that very run."""
+    text = (out / name).read_text(encoding="utf-8")
+    match = re.search(r'<script type="application/json" id="gg-data">(.*?)</script>', text, re.S)
+    assert match is not None
+    data = json.loads(match.group(1))
+    assert [cost for _, cost in data["curve"]] == history
+    assert data["snapshots"][-1]["epoch"] == len(history) == 100
+    assert f"wrote the training page {out / name}" in stdout
+
+
 def test_logistic_regression_demo(tmp_path: Path) -> None:
     stdout = run_demo("logistic_regression.py", tmp_path)
     for name in ("loss_curve.png", "decision_boundary.png"):
@@ -52,6 +64,7 @@ def test_logistic_regression_demo(tmp_path: Path) -> None:
     assert "10 nodes for all m = 70 examples" in stdout
     check_picture(tmp_path, "example_loss.svg", stdout)
     check_picture(tmp_path, "cost_graph.svg", stdout)
+    check_training_page(tmp_path, "training.html", model["history"], stdout)
 
 
 def test_house_prices_demo(tmp_path: Path) -> None:
@@ -62,6 +75,7 @@ def test_house_prices_demo(tmp_path: Path) -> None:
     assert model["model"] == "ReLURegressor" and len(model["history"]) == 100
     assert "R² on test houses" in stdout
     check_picture(tmp_path, "house_example_loss.svg", stdout)
+    check_training_page(tmp_path, "house_training.html", model["history"], stdout)
 
 
 def test_house_prices_csv_is_the_generator_output(tmp_path: Path) -> None:

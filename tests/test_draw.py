@@ -6,6 +6,7 @@ Expected numbers come from the notes (J = 3(a + b·c): da = 3, db = 6, dc = 9,
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import shutil
@@ -622,7 +623,7 @@ def test_a_drawing_no_renderer_can_make_shows_as_text_in_a_notebook(
 # --- the demo --------------------------------------------------------------------------------
 
 
-def test_demo_writes_both_pictures(tmp_path: Path) -> None:
+def test_demo_writes_both_pictures_and_the_explorer_page(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, str(ROOT / "demos" / "computation_graph.py"), "--out", str(tmp_path),
          "--renderer", "embedded", "--quiet"],
@@ -639,6 +640,11 @@ def test_demo_writes_both_pictures(tmp_path: Path) -> None:
     for text in [f"dz = {dz:.4g}", f"dw1 = {1.0 * dz:.4g}", f"dw2 = {2.0 * dz:.4g}",
                  f"db = {dz:.4g}", f"a = {a:.4g}"]:  # fmt: skip
         assert text in loss
+    page = (tmp_path / "notes_example.html").read_text(encoding="utf-8")
+    data = re.search(r'<script type="application/json" id="gg-data">(.*?)</script>', page, re.S)
+    assert data is not None
+    steps = [step["text"] for step in json.loads(data.group(1))["steps"]]
+    assert "db = du · ∂u/∂b = du · c = 3 · 2 = 6" in steps
 
 
 def _shown(text: str) -> str:

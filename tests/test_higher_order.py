@@ -572,6 +572,8 @@ def test_newton_vs_gradient_descent_demo(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     assert (tmp_path / "newton_vs_gd.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    page = (tmp_path / "newton_training.html").read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and "Newton's steps" in result.stdout
     lines = result.stdout.splitlines()
     assert "  step  1: cost J = 0.6931471806" in lines  # w = 0, b = 0: J = log 2
     newton_costs = [float(line.split("=")[1]) for line in lines if line.startswith("  step")]

@@ -8,8 +8,9 @@ calling ``backward()``, so every gradient comes from the op table.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
-from typing import ClassVar, TypeVar
+from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 import numpy as np
 
@@ -20,6 +21,9 @@ from graphgrad.nn.losses import cost
 from graphgrad.nn.neuron import Neuron
 from graphgrad.nn.optim import GradientDescent
 from graphgrad.value import Value
+
+if TYPE_CHECKING:  # the page machinery is imported only when a page is asked for
+    from graphgrad.training import TrainingPage, TrainingRecorder
 
 ModelT = TypeVar("ModelT", bound="NeuronModel")
 
@@ -45,6 +49,9 @@ class NeuronModel:
 
     #: Solvers ``fit`` accepts; each has a branch in ``_solver``.
     SOLVERS: ClassVar[tuple[str, ...]] = ("gd",)
+    #: A classifier defines ``_probability``; its training page shows the
+    #: decision boundary when X has two features.
+    _classifier: ClassVar[bool] = False
 
     coef_: Array
     intercept_: float
@@ -116,6 +123,7 @@ class NeuronModel:
         epochs: int | None = None,
         progress: bool | None = None,
         solver: str | None = None,
+        explore: str | os.PathLike[str] | TrainingPage | None = None,
     ) -> ModelT:
         """Train by ``epochs`` steps of ``solver`` on X (m, nx) and y (m,); returns self.
 
@@ -123,6 +131,12 @@ class NeuronModel:
         ``progress``: None shows a bar only when stderr is a terminal, True
         always, False never.  Parameters start afresh at every call.  If
         training fails (bad input, divergence) the model is left as it was.
+
+        ``explore``: write a page (a file name ending in .html, or a
+        :class:`graphgrad.training.TrainingPage` to choose the example and how
+        often to record) with a slider over the epochs that shows one training
+        example's graph with that epoch's values and gradients, the cost curve
+        and, for two features, the decision boundary.
         """
         data = check_X(X)
         m, nx = data.shape
@@ -131,6 +145,7 @@ class NeuronModel:
         steps = self.epochs if epochs is None else check_epochs(epochs)
         show = check_progress(progress)
         method = self.solver if solver is None else self._check_solver(solver)
+        page = None if explore is None else self._training_page(explore, m)
 
         w0, b0 = self._initial_parameters(data, targets)
         if self.vectorized:
@@ -155,6 +170,7 @@ class NeuronModel:
 
         epoch = self._solver(method, parameters, rate)
         history: list[float] = []
+        recorder = None if page is None else self._recorder(page, steps, data, targets, read)
         with Progress(steps, show, type(self).__name__) as bar:
             for i in range(steps):
                 try:
@@ -164,12 +180,72 @@ class NeuronModel:
                         f"{type(self).__name__}.fit stopped at epoch {i + 1} of {steps}: {exc}"
                     ) from None
                 bar.update(i, history[-1])
+                if recorder is not None:
+                    recorder.epoch_done(i + 1, history[-1])
+        if recorder is not None and page is not None:
+            recorder.write(page.path)
         coef, intercept = read()
         # Set attributes only now, so a failed fit leaves the model unchanged.
         self.coef_, self.intercept_ = coef, intercept
         self.history_ = history
         self.n_features_in_ = nx
         return self
+
+    # --- the training page ------------------------------------------------------------
+
+    def _training_page(self, explore: object, m: int) -> TrainingPage:
+        from graphgrad.training import training_page
+
+        page = training_page(explore)
+        if page.example >= m:
+            raise ValueError(
+                f"explore: example must be a row of X, 0 to {m - 1}, got {page.example}"
+            )
+        return page
+
+    def _recorder(
+        self,
+        page: TrainingPage,
+        epochs: int,
+        X: Array,
+        y: Array,
+        read: Callable[[], tuple[Array, float]],
+    ) -> TrainingRecorder:
+        """A recorder of this run for ``page``; it reads the parameters with ``read``."""
+        from graphgrad.training import TrainingRecorder
+
+        row, target = X[page.example], float(y[page.example])
+
+        def example() -> tuple[Value, list[Value]]:
+            coef, intercept = read()
+            neuron = Neuron(len(coef), weights=list(coef), bias=intercept)
+            loss = self._loss(neuron.logit(list(row)), Value(target, label="y"))
+            return loss, neuron.parameters()
+
+        two_classes = self._classifier and X.shape[1] == 2
+
+        def probability(points: Array) -> Array:
+            return self._probability(points, *read())
+
+        shown = ", ".join(f"x{j + 1} = {v:.4g}" for j, v in enumerate(row))
+        recorder = TrainingRecorder(
+            epochs,
+            example,
+            every=page.every,
+            inputs=X if two_classes else None,
+            labels=y if two_classes else None,
+            probability=probability if two_classes else None,
+            example_input=list(row) if two_classes else None,
+            title=f"{type(self).__name__} learning, epoch by epoch",
+            example_text=f"The graph is the loss of training example {page.example} "
+            f"({shown}, y = {target:.4g}).",
+        )
+        recorder.start()
+        return recorder
+
+    def _probability(self, X: Array, coef: Array, intercept: float) -> Array:
+        """A classifier's probability of class 1 for each row of X (see ``_classifier``)."""
+        raise NotImplementedError
 
     def _solver(self, solver: str, parameters: list[Value], lr: float) -> Epoch:
         """One epoch of ``solver``: build J, differentiate, update the parameters."""

@@ -62,6 +62,11 @@ class LogisticRegression(NeuronModel):
     def _check_targets(self, y: object, m: int) -> Array:
         return check_labels(y, m)
 
+    _classifier: ClassVar[bool] = True
+
+    def _probability(self, X: Array, coef: Array, intercept: float) -> Array:
+        return np.asarray(ops.sigmoid(X @ coef + intercept), dtype=np.float64)
+
     def predict_proba(self, X: object) -> Array:
         """Shape (m, 2): column 0 is P(y = 0 | x), column 1 is a = P(y = 1 | x)."""
         a = ops.sigmoid(self.decision_function(X))

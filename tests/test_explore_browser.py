@@ -1,0 +1,244 @@
+"""The explorer page in a real browser (headless Chromium): keys, buttons, what each
+step shows, and what it must never do.  Skips without a browser (see conftest.py)."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pages import opened, visible_texts
+
+from graphgrad import Value, draw, explore, to_svg, trace
+
+SVG_NS = "{http://www.w3.org/2000/svg}"
+PLAY_DELAY_MS = 1100  # explore.js's delay between two steps while playing
+HOSTILE = 'x</script><img src=x onerror="alert(1)">\n"q\'\x07&amp;'
+
+
+def notes_graph() -> Value:
+    a, b, c = Value(5.0, label="a"), Value(3.0, label="b"), Value(2.0, label="c")
+    u = b * c
+    u.label = "u"
+    v = a + u
+    v.label = "v"
+    J = 3 * v
+    J.label = "J"
+    return J
+
+
+def static_texts(root: Value) -> list[str]:
+    svg = ET.fromstring(to_svg(root).encode("utf-8"))
+    return sorted("".join(t.itertext()) for t in svg.iter(f"{SVG_NS}text"))
+
+
+def expected_after(statements: list[str], count: int, static: list[str]) -> list[str]:
+    """What the notes graph's picture should show after ``count`` steps, worked out
+    from the trace's lines alone: a value once its forward line has been shown
+    (before, only the node's name), a gradient ``dx`` once the line ``dx = ...``
+    has, and an edge's ``∂u/∂b`` once a backward line has multiplied it."""
+    done = statements[:count]
+    computed = {line.split(" = ")[0] for line in done}
+    backward = " ".join(line for line in done if line.startswith("d"))
+    names = {"a", "b", "c", "u", "v", "J"}
+    if count == len(statements):
+        return static
+    shown = []
+    for text in static:
+        head = text.split(" = ")[0]
+        if head in names:
+            shown.append(text if head in computed else head)
+        elif head.startswith("d") and head[1:] in names:
+            if head in computed:
+                shown.append(text)
+        elif head.startswith("∂"):
+            if head in backward:
+                shown.append(text)
+        else:
+            shown.append(text)  # an op's symbol, or the number 3
+    return sorted(shown)
+
+
+def shown_now(page: Any) -> list[str]:
+    return sorted(text for texts in visible_texts(page).values() for text in texts)
+
+
+def status(page: Any) -> str:
+    text: str = page.locator('[role="status"]').inner_text()
+    return text
+
+
+@pytest.fixture(scope="module")
+def notes_page(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Value]:
+    J = notes_graph()
+    return explore(J, tmp_path_factory.mktemp("explore") / "J.html"), J
+
+
+def test_arrow_right_steps_through_the_trace_lines_showing_each_in_turn(
+    browser: Any, notes_page: tuple[Path, Value]
+) -> None:
+    path, J = notes_page
+    text = trace(J)
+    statements = [" ".join(line.split()) for line in text.splitlines() if line.startswith("  ")]
+    static = static_texts(J)
+    with opened(browser, path) as (page, problems):
+        assert status(page).startswith("Press Next")
+        assert shown_now(page) == expected_after(statements, 0, static)
+        for count in range(1, len(statements) + 1):
+            page.keyboard.press("ArrowRight")
+            assert status(page) == statements[count - 1]
+            assert shown_now(page) == expected_after(statements, count, static), statements[
+                count - 1
+            ]
+        assert page.locator("#gg-counter").inner_text() == f"Step {count} of {count}"
+        # The end: the static picture, and the whole trace, exactly as trace() prints it.
+        assert shown_now(page) == static
+        assert page.locator("#gg-transcript").text_content() == text
+        page.keyboard.press("ArrowRight")  # past the end: nothing changes
+        assert status(page) == statements[-1]
+        problems.assert_none()
+
+
+def test_no_derivative_is_visible_before_its_step(
+    browser: Any, notes_page: tuple[Path, Value]
+) -> None:
+    path, _ = notes_page
+    with opened(browser, path) as (page, problems):
+        seen_grads: set[str] = set()
+        while page.locator("#gg-next").is_enabled():
+            page.keyboard.press("ArrowRight")
+            line = status(page)
+            if line.startswith("d"):
+                seen_grads.add(line.split(" = ")[0])
+            texts = [t for ts in visible_texts(page).values() for t in ts]
+            grads = {t.split(" = ")[0] for t in texts if t.startswith("d")}
+            assert grads <= seen_grads, line
+            if not seen_grads:
+                assert not any("∂" in t for t in texts), line
+        problems.assert_none()
+
+
+def test_arrow_left_goes_back_through_the_same_states(
+    browser: Any, notes_page: tuple[Path, Value]
+) -> None:
+    path, _ = notes_page
+    with opened(browser, path) as (page, problems):
+        states = [(status(page), shown_now(page))]
+        for _ in range(12):
+            page.keyboard.press("ArrowRight")
+            states.append((status(page), shown_now(page)))
+        for expected in reversed(states[:-1]):
+            page.keyboard.press("ArrowLeft")
+            assert (status(page), shown_now(page)) == expected
+        page.keyboard.press("End")
+        assert (status(page), shown_now(page)) == states[-1]
+        page.keyboard.press("Home")
+        assert (status(page), shown_now(page)) == states[0]
+        problems.assert_none()
+
+
+def test_buttons_step_and_reset(browser: Any, notes_page: tuple[Path, Value]) -> None:
+    path, J = notes_page
+    lines = [" ".join(line.split()) for line in trace(J).splitlines() if line.startswith("  ")]
+    with opened(browser, path) as (page, problems):
+        previous, next_, reset = (
+            page.locator(f"#gg-{name}") for name in ("previous", "next", "reset")
+        )
+        assert previous.is_disabled() and reset.is_disabled()
+        for _ in range(3):
+            page.get_by_role("button", name="Next").click()
+        assert status(page) == lines[2]
+        page.get_by_role("button", name="Previous").click()
+        assert status(page) == lines[1]
+        assert page.locator("#gg-counter").inner_text() == "Step 2 of 12"
+        page.get_by_role("button", name="Reset").click()
+        assert status(page).startswith("Press Next") and previous.is_disabled()
+        page.keyboard.press("End")
+        assert next_.is_disabled() and status(page) == lines[-1]
+        problems.assert_none()
+
+
+def test_play_steps_on_its_own_and_space_pauses(
+    browser: Any, notes_page: tuple[Path, Value]
+) -> None:
+    path, J = notes_page
+    lines = [" ".join(line.split()) for line in trace(J).splitlines() if line.startswith("  ")]
+    with opened(browser, path, fake_clock=True) as (page, problems):
+        play = page.locator("#gg-play")
+        play.click()
+        assert play.get_attribute("aria-pressed") == "true" and play.inner_text() == "Pause"
+        page.clock.run_for(3 * PLAY_DELAY_MS)
+        assert status(page) == lines[2]
+        # Space pauses, though the focus is on a button (which Space would press).
+        page.keyboard.press(" ")
+        assert play.get_attribute("aria-pressed") == "false" and play.inner_text() == "Play"
+        page.clock.run_for(5 * PLAY_DELAY_MS)
+        assert status(page) == lines[2]
+        # With the focus on Next, Space plays rather than pressing Next.
+        page.locator("#gg-next").focus()
+        page.keyboard.press(" ")
+        assert status(page) == lines[2] and play.get_attribute("aria-pressed") == "true"
+        page.clock.run_for(20 * PLAY_DELAY_MS)  # to the end, where playing stops
+        assert status(page) == lines[-1] and play.get_attribute("aria-pressed") == "false"
+        problems.assert_none()
+
+
+def test_hostile_labels_are_shown_literally_and_never_run(browser: Any, tmp_path: Path) -> None:
+    x = Value(1.0, label=HOSTILE)
+    y = x * x + x
+    y.label = "</script><script>alert(2)</script>"
+    path = explore(y, tmp_path / "hostile.html")
+    shown = 'x</script><img src=x onerror="alert(1)">\\n"q\'\\x07&amp;'  # as trace() shows it
+    with opened(browser, path) as (page, problems):
+        page.keyboard.press("ArrowRight")
+        assert status(page) == f"{shown} = 1"
+        assert f"{shown} = 1" in shown_now(page)
+        page.keyboard.press("End")
+        assert page.locator("#gg-transcript").text_content() == trace(y)
+        assert page.evaluate("document.querySelectorAll('img').length") == 0
+        assert page.evaluate("document.scripts.length") == 2
+        problems.assert_none()
+
+
+def test_the_status_is_announced(browser: Any, notes_page: tuple[Path, Value]) -> None:
+    path, _ = notes_page
+    with opened(browser, path) as (page, problems):
+        announced = page.get_by_role("status")
+        assert announced.count() == 1 and announced.get_attribute("aria-live") == "polite"
+        problems.assert_none()
+
+
+def test_the_notebook_view_works_in_its_frame(
+    browser: Any, notes_page: tuple[Path, Value], tmp_path: Path
+) -> None:
+    _, J = notes_page
+    host = tmp_path / "notebook.html"
+    host.write_text(f"<!DOCTYPE html><title>a notebook</title>{explore(J)._repr_html_()}", "utf-8")
+    lines = [" ".join(line.split()) for line in trace(J).splitlines() if line.startswith("  ")]
+    with opened(browser, host) as (page, problems):
+        frame = page.frame_locator("iframe")
+        frame.get_by_role("button", name="Next").click()
+        assert frame.get_by_role("status").inner_text() == lines[0]
+        page.keyboard.press("End")  # the keys reach the page in the frame
+        assert frame.get_by_role("status").inner_text() == lines[-1]
+        problems.assert_none()
+
+
+def test_a_graph_of_a_hundred_values_and_more(browser: Any, tmp_path: Path) -> None:
+    # Past 100 values the edge labels are placed after the layout (xlabel);
+    # the page finds them all the same.
+    x = Value(0.5, label="x")
+    y = x
+    for _ in range(30):
+        y = (y * 1.01 + 0.5).tanh()
+    assert "xlabel=" in draw(y).source
+    path = explore(y, tmp_path / "big.html")
+    statements = [" ".join(line.split()) for line in trace(y).splitlines() if line.startswith("  ")]
+    with opened(browser, path) as (page, problems):
+        page.keyboard.press("End")
+        assert status(page) == statements[-1]
+        assert shown_now(page) == static_texts(y)
+        page.keyboard.press("ArrowLeft")
+        assert status(page) == statements[-2]
+        problems.assert_none()

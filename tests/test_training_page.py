@@ -1,0 +1,198 @@
+"""The training page's data, checked without a browser against models trained
+independently for each recorded number of epochs (training is deterministic,
+so fit(epochs=e) reaches exactly the parameters the page recorded at epoch e).
+(tests/test_training_page_browser.py drives the page itself.)"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from graphgrad import Value, to_svg
+from graphgrad.formula import format_number
+from graphgrad.nn import LogisticRegression, ReLURegressor
+from graphgrad.training import TrainingPage, TrainingRecorder
+
+SVG_NS = "{http://www.w3.org/2000/svg}"
+X = np.array([[0.0, 1.0], [1.0, 0.5], [2.0, 2.0], [3.0, 1.0], [1.5, 3.0], [0.5, 0.0]])
+Y = np.array([0, 0, 1, 1, 1, 0])
+LR, EPOCHS, EVERY, EXAMPLE = 0.5, 40, 10, 2
+
+
+def page_data(path: Path) -> dict[str, Any]:
+    text = path.read_text(encoding="utf-8")
+    match = re.search(r'<script type="application/json" id="gg-data">(.*?)</script>', text, re.S)
+    assert match is not None
+    data: dict[str, Any] = json.loads(match.group(1))
+    return data
+
+
+def svg_texts(svg: str) -> list[str]:
+    root = ET.fromstring(svg.encode("utf-8"))
+    return sorted("".join(t.itertext()) for t in root.iter(f"{SVG_NS}text"))
+
+
+def trained(epochs: int) -> LogisticRegression:
+    return LogisticRegression(lr=LR, epochs=epochs).fit(X, Y, progress=False)
+
+
+def example_texts(model: LogisticRegression) -> list[str]:
+    """Every text of the picture of the example's loss at the model's parameters."""
+    loss = model.example_loss(X[EXAMPLE], int(Y[EXAMPLE]))
+    loss.backward()
+    return svg_texts(to_svg(loss))
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[LogisticRegression, Path]:
+    path = tmp_path_factory.mktemp("training") / "training.html"
+    spec = TrainingPage(path, example=EXAMPLE, every=EVERY)
+    model = LogisticRegression(lr=LR, epochs=EPOCHS).fit(X, Y, progress=False, explore=spec)
+    return model, path
+
+
+def test_snapshots_every_k_epochs_and_the_whole_cost_curve(
+    recorded: tuple[LogisticRegression, Path],
+) -> None:
+    model, path = recorded
+    data = page_data(path)
+    assert [s["epoch"] for s in data["snapshots"]] == [0, 10, 20, 30, 40]
+    assert data["curve"] == [[e, cost] for e, cost in enumerate(model.history_, start=1)]
+    for snapshot in data["snapshots"][1:]:
+        cost = model.history_[snapshot["epoch"] - 1]
+        assert snapshot["cost"] == cost and snapshot["costText"] == format_number(cost, 4)
+    assert data["snapshots"][0]["cost"] is None
+
+
+def test_each_snapshot_shows_the_graph_at_that_epoch(
+    recorded: tuple[LogisticRegression, Path],
+) -> None:
+    _, path = recorded
+    data = page_data(path)
+    for snapshot in data["snapshots"][1:]:
+        shown = sorted(line for lines in snapshot["labels"] for line in lines)
+        assert shown == example_texts(trained(snapshot["epoch"])), snapshot["epoch"]
+    start = [line for lines in data["snapshots"][0]["labels"] for line in lines]
+    assert {"w1 = 0", "w2 = 0", "b = 0", "x1 = 2", "x2 = 2", "y = 1"} <= set(start)
+
+
+def test_each_snapshot_has_the_decision_boundary_at_that_epoch(
+    recorded: tuple[LogisticRegression, Path],
+) -> None:
+    _, path = recorded
+    data = page_data(path)
+    boundary = data["boundary"]
+    n = boundary["size"]
+    x1, x2 = np.meshgrid(np.linspace(*boundary["x1"], n), np.linspace(*boundary["x2"], n))
+    points = np.column_stack([x1.ravel(), x2.ravel()])
+    assert boundary["example"] == list(X[EXAMPLE])
+    assert boundary["points"] == [[*map(float, x), int(y)] for x, y in zip(X, Y, strict=True)]
+    for snapshot in data["snapshots"][1:]:
+        grid = np.frombuffer(base64.b64decode(snapshot["grid"]), dtype=np.uint8)
+        p = trained(snapshot["epoch"]).predict_proba(points)[:, 1]
+        assert np.array_equal(grid, np.rint(p * 255).astype(np.uint8))
+
+
+def test_recording_does_not_change_the_training(
+    recorded: tuple[LogisticRegression, Path],
+) -> None:
+    model, _ = recorded
+    plain = trained(EPOCHS)
+    assert np.array_equal(model.coef_, plain.coef_) and model.intercept_ == plain.intercept_
+    assert model.history_ == plain.history_
+
+
+def test_a_file_name_alone_records_about_a_hundred_snapshots(tmp_path: Path) -> None:
+    model = LogisticRegression(lr=LR, epochs=250, solver="gd", vectorized=False)
+    model.fit(X, Y, progress=False, explore=str(tmp_path / "t.htm"))
+    data = page_data(tmp_path / "t.htm")
+    epochs = [s["epoch"] for s in data["snapshots"]]
+    assert epochs == [0, *range(3, 250, 3), 250] and data["every"] == 3
+    shown = sorted(line for lines in data["snapshots"][-1]["labels"] for line in lines)
+    assert shown == example_texts_at(model, 0)
+
+
+def example_texts_at(model: LogisticRegression, row: int) -> list[str]:
+    loss = model.example_loss(X[row], int(Y[row]))
+    loss.backward()
+    return svg_texts(to_svg(loss))
+
+
+def test_newton_and_a_regressor_are_recorded_too(tmp_path: Path) -> None:
+    newton = LogisticRegression(solver="newton", epochs=4)
+    newton.fit(X, Y, progress=False, explore=tmp_path / "newton.html")
+    data = page_data(tmp_path / "newton.html")
+    assert [s["epoch"] for s in data["snapshots"]] == [0, 1, 2, 3, 4]
+    houses = ReLURegressor(lr=0.1, epochs=20)
+    houses.fit(
+        np.array([[1.0], [2.0], [3.0]]), np.array([1.0, 3.0, 5.0]), explore=tmp_path / "r.html"
+    )
+    data = page_data(tmp_path / "r.html")
+    assert data["boundary"] is None  # one feature, and not a classifier
+    assert [c for _, c in data["curve"]] == houses.history_
+
+
+@pytest.mark.parametrize(
+    ("explore", "error", "message"),
+    [
+        (3, TypeError, "explore must be a file name or a graphgrad.training.TrainingPage, got int"),
+        ("t.svg", ValueError, r"explore must end in \.html or \.htm"),
+        (
+            TrainingPage("t.html", example=6),
+            ValueError,
+            "explore: example must be a row of X, 0 to 5",
+        ),
+        (TrainingPage("t.html", example=-1), ValueError, "explore: example must be a row of X"),
+        (TrainingPage("t.html", every=0), ValueError, "explore: every must be a positive int"),
+        (TrainingPage("t.html", every=2.5), TypeError, "explore: every must be an int"),  # type: ignore[arg-type]
+    ],
+)
+def test_bad_explore_arguments_are_refused_before_training(
+    explore: Any,
+    error: type[Exception],
+    message: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    model = LogisticRegression(lr=LR, epochs=5)
+    with pytest.raises(error, match=message):
+        model.fit(X, Y, progress=False, explore=explore)
+    assert not hasattr(model, "coef_") and list(tmp_path.iterdir()) == []
+
+
+def test_the_recorder_refuses_a_graph_that_changes_shape() -> None:
+    calls = []
+
+    def example() -> tuple[Value, list[Value]]:
+        calls.append(1)
+        w = Value(1.0, label="w")
+        loss = w * 2.0 if len(calls) == 1 else (w * 2.0).exp()
+        return loss, [w]
+
+    recorder = TrainingRecorder(3, example, every=1)
+    recorder.start()
+    with pytest.raises(ValueError, match="the example's graph changed between epochs"):
+        recorder.epoch_done(1, 0.5)
+    with pytest.raises(ValueError, match="expected epoch 2, got 5"):
+        recorder.epoch_done(5, 0.5)
+
+
+def test_the_iris_demo_page_stays_under_two_megabytes(tmp_path: Path) -> None:
+    demos = Path(__file__).resolve().parent.parent / "demos"
+    text = (demos / "data" / "iris.csv").read_text(encoding="utf-8").splitlines()[1:]
+    rows = [line.split(",") for line in text if line.endswith(("virginica", "versicolor"))]
+    features = np.array([[float(r[2]), float(r[3])] for r in rows])
+    labels = np.array([1 if r[-1] == "virginica" else 0 for r in rows])
+    scaled = (features - features.mean(0)) / features.std(0)
+    path = tmp_path / "iris.html"
+    LogisticRegression(lr=0.5, epochs=2000).fit(scaled, labels, progress=False, explore=path)
+    assert path.stat().st_size < 2_000_000
+    assert len(page_data(path)["snapshots"]) == 101
