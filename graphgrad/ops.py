@@ -37,7 +37,7 @@ Data = Any
 # None marks an input that never takes a gradient.
 Partial = float | Callable[..., Any] | None
 
-NOTATIONS = ("infix", "prefix", "function", "postfix")
+NOTATIONS = ("infix", "prefix", "function", "postfix", "index")
 
 
 class Operand:
@@ -58,13 +58,22 @@ class DomainError(ValueError):
     """An op was applied where it is not defined (log of a negative number, ...)."""
 
 
+class BadIndexError(DomainError, IndexError):
+    """An index outside a node's shape (``z[5]`` of 3 elements).
+
+    Also an IndexError, so that iterating over a Value stops at its end, as
+    iterating over a numpy array does.
+    """
+
+
 class Op:
     """One entry of the op table.
 
     - ``name``: how the op is known (``node.op``, the command line, errors).
     - ``symbol`` and ``notation``: how it is written.  ``"infix"`` (``a + b``;
       the symbol is the Python operator), ``"prefix"`` (``-x``), ``"function"``
-      (``σ(z)``; the symbol is the name shown) or ``"postfix"`` (``xᵀ``).
+      (``σ(z)``; the symbol is the name shown), ``"postfix"`` (``xᵀ``) or
+      ``"index"`` (``z[:, 0]``, its ``index`` parameter in brackets).
       ``shown`` may replace the notation with a formula over the inputs
       (``k·x**e``), written with ops like a rule.
     - ``forward``: computes the op on floats and float64 arrays.
@@ -358,7 +367,12 @@ def _axes(axis: int | tuple[int, ...] | None, ndim: int) -> tuple[int, ...]:
     """``axis`` as a sorted tuple of non-negative axes (all of them for None)."""
     if axis is None:
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    if isinstance(axis, (int, np.integer)):
+        axes: tuple[Any, ...] = (axis,)
+    elif isinstance(axis, (tuple, list)):
+        axes = tuple(axis)
+    else:
+        raise TypeError(f"axis must be an int, a tuple of ints or None, got {axis!r}")
     normalized = []
     for a in axes:
         if isinstance(a, bool) or not isinstance(a, (int, np.integer)):
@@ -542,6 +556,167 @@ def _reshape(x: Data, *, shape: tuple[int, ...]) -> Data:
     return np.reshape(x, target)
 
 
+def _reduced(x: Data, axis: Any, what: str) -> tuple[int, ...]:
+    """The axes a reduction of x runs over; ValueError for an empty one."""
+    axes = _axes(axis, x.ndim)
+    if x.size == 0 or any(x.shape[a] == 0 for a in axes):
+        raise ValueError(f"{what} of an empty array")
+    return axes
+
+
+def _number_reduced(x: float, axis: Any, keepdims: bool, what: str) -> float:
+    # A number reduces to itself, over no axis (or the one axis 0/-1 numpy allows).
+    if axis not in (None, (), 0, -1) or keepdims:
+        raise ValueError(f"a number has no axes to take the {what} over")
+    return x
+
+
+def _max(x: Data, *, axis: Any = None, keepdims: bool = False) -> Data:
+    if not isinstance(x, np.ndarray):
+        return _number_reduced(x, axis, keepdims, "max")
+    return np.max(x, axis=_reduced(x, axis, "max"), keepdims=keepdims)
+
+
+def _logsumexp(x: Data, *, axis: Any = None, keepdims: bool = False) -> Data:
+    # log Σ e^x = top + log Σ e^(x - top) with top = max x: no term exceeds e^0,
+    # so logits of any size give a finite result (terms far below top underflow to 0).
+    if not isinstance(x, np.ndarray):
+        return _number_reduced(x, axis, keepdims, "logsumexp")
+    axes = _reduced(x, axis, "logsumexp")
+    top = np.max(x, axis=axes, keepdims=True)
+    shifted = np.subtract(x, top)
+    np.exp(shifted, out=shifted)
+    result = np.sum(shifted, axis=axes, keepdims=True)
+    np.log(result, out=result)
+    result += top
+    return result if keepdims else np.squeeze(result, axis=axes)
+
+
+def _softmax(x: Data, axis: Any) -> Data:
+    """e^x / Σ e^x over ``axis``, written with ops so that it can be differentiated.
+
+    Each e^x is taken relative to the max, a constant of the data: e^(x - max)
+    never overflows, and x - max is exact where it matters, so the result is
+    correctly rounded even for logits near ±1000 (e^(x - logsumexp) would lose
+    the digits that logsumexp's size takes).  The constant cancels in the ratio,
+    so no derivative is lost with it.
+    """
+    xd = payload(x)
+    if not isinstance(xd, np.ndarray):
+        return ones_like(x)
+    e = exp(x - np.max(xd, axis=_axes(axis, xd.ndim), keepdims=True))
+    return e / total(e, axis=axis, keepdims=True)
+
+
+def _max_share(x: Data, out: Data, axis: Any, keepdims: bool) -> Data:
+    """Which elements of x are the max, each as its share of the gradient: 1 for the
+    one max, 1/k each for k tied ones (as PyTorch's amax).  A constant of the data."""
+    xd = payload(x)
+    if not isinstance(xd, np.ndarray):
+        return 1.0
+    top = np.reshape(payload(out), kept_shape(xd, axis))
+    hit = (xd == top).astype(np.float64)
+    return hit / np.sum(hit, axis=_axes(axis, xd.ndim), keepdims=True)
+
+
+# --- indexing ---------------------------------------------------------------------------------
+
+# What an index may hold, element by element (numpy's basic and integer-array indexing).
+_INDEX_HELP = "an index is made of ints, slices, None, ..., and arrays or lists of ints or bools"
+
+
+def check_index(index: Any) -> Any:
+    """``index`` in the form a node keeps: lists become read-only integer or bool arrays
+    (copies, so later edits to the caller's list change nothing).  TypeError for
+    anything that is not an index (a float, a Value, a string)."""
+    if type(index) is int or type(index) is slice:
+        return _check_part(index)
+    if type(index) is tuple:
+        return tuple(_check_part(part) for part in index)
+    return _check_part(index)
+
+
+def _check_part(part: Any) -> Any:
+    if part is None or part is Ellipsis:
+        return part
+    if isinstance(part, slice):
+        for end in (part.start, part.stop, part.step):
+            if end is not None and (
+                isinstance(end, (bool, np.bool_)) or not isinstance(end, (int, np.integer))
+            ):
+                raise TypeError(f"slice bounds must be ints or None, got {end!r}")
+        return slice(*(None if e is None else int(e) for e in (part.start, part.stop, part.step)))
+    if isinstance(part, (bool, np.bool_)):
+        raise TypeError(f"a bool is not an index ({_INDEX_HELP})")
+    if isinstance(part, (int, np.integer)):
+        return int(part)
+    if isinstance(part, (list, np.ndarray)):
+        array = np.array(part)
+        if array.dtype.kind == "b" or (array.size == 0 and array.dtype.kind == "f"):
+            array = array.astype(np.bool_ if array.dtype.kind == "b" else np.intp)
+        elif array.dtype.kind in "iu":
+            array = array.astype(np.intp)
+        else:
+            raise TypeError(f"an index array must hold ints or bools, got dtype {array.dtype}")
+        array.flags.writeable = False
+        return array
+    raise TypeError(f"cannot index with {type(part).__name__} {part!r:.40}: {_INDEX_HELP}")
+
+
+def _is_basic(index: Any) -> bool:
+    """True for an index without arrays, which can never pick an element twice."""
+    parts = index if type(index) is tuple else (index,)
+    return not any(isinstance(p, np.ndarray) for p in parts)
+
+
+def format_index(index: Any) -> str:
+    """An index as Python writes it between brackets: ``:, 0`` for ``(slice(None), 0)``."""
+    parts = index if type(index) is tuple else (index,)
+    return ", ".join(_format_part(p) for p in parts)
+
+
+def _format_part(part: Any) -> str:
+    if part is None:
+        return "None"
+    if part is Ellipsis:
+        return "..."
+    if isinstance(part, slice):
+        text = ":".join("" if e is None else str(e) for e in (part.start, part.stop))
+        return text if part.step is None else f"{text}:{part.step}"
+    if isinstance(part, np.ndarray):
+        return f"[{', '.join(map(str, part.tolist()))}]" if part.size <= 4 else "[…]"
+    return str(part)
+
+
+def _index_error(exc: IndexError) -> BadIndexError:
+    return BadIndexError(str(exc).replace("index", "the index", 1))
+
+
+def _getitem(x: Data, *, index: Any) -> Data:
+    if not isinstance(x, np.ndarray):
+        raise TypeError("a number cannot be indexed")
+    try:
+        result = x[check_index(index)]
+    except IndexError as exc:
+        raise _index_error(exc) from None
+    # A copy, not a view: the node owns its data, as every other node does.
+    return result.copy() if isinstance(result, np.ndarray) else result
+
+
+def _scatter(x: Data, *, shape: tuple[int, ...], index: Any) -> Data:
+    """Zeros of ``shape`` with x added at ``index``: the gradient of indexing."""
+    out = np.zeros(shape)
+    index = check_index(index)
+    try:
+        if _is_basic(index):
+            out[index] = x
+        else:
+            np.add.at(out, index, x)  # an element picked twice gets both shares
+    except IndexError as exc:
+        raise _index_error(exc) from None
+    return out
+
+
 # --- Vector-Jacobian rules of the ops that are not elementwise --------------------------------
 
 
@@ -594,6 +769,10 @@ matmul: Op
 outer: Op
 transpose: Op
 reshape: Op
+amax: Op
+logsumexp: Op
+getitem: Op
+scatter: Op
 
 # Arithmetic first; then the functions of the notes; then the helpers that the
 # derivatives of pow need; then reductions and linear algebra.  Each rule is
@@ -783,6 +962,50 @@ RESHAPE = Op(
     param_names=("shape",),
 )
 
+MAX = Op(
+    "max",
+    _max,
+    (
+        lambda g, x, out, axis=None, keepdims=False: (
+            _spread(g, x, axis, keepdims) * _max_share(x, out, axis, keepdims)
+        ),
+    ),
+    elementwise=False,
+    method="max",
+    param_names=("axis", "keepdims"),
+)
+LOGSUMEXP = Op(
+    "logsumexp",
+    _logsumexp,
+    # d/dx log Σ e^x = e^x / Σ e^x: the softmax.
+    (
+        lambda g, x, out, axis=None, keepdims=False: (
+            _spread(g, x, axis, keepdims) * _softmax(x, axis)
+        ),
+    ),
+    elementwise=False,
+    method="logsumexp",
+    param_names=("axis", "keepdims"),
+)
+GETITEM = Op(
+    "getitem",
+    _getitem,
+    (lambda g, x, out, index: scatter(g, shape=shape_of(x), index=index),),
+    symbol="[]",
+    notation="index",
+    elementwise=False,
+    method="__getitem__",
+    param_names=("index",),
+)
+SCATTER = Op(
+    "scatter",
+    _scatter,
+    (lambda g, x, out, shape, index: getitem(g, index=index),),
+    elementwise=False,
+    method="scatter",
+    param_names=("shape", "index"),
+)
+
 for _op in (
     ADD,
     SUB,
@@ -805,6 +1028,10 @@ for _op in (
     OUTER,
     TRANSPOSE,
     RESHAPE,
+    MAX,
+    LOGSUMEXP,
+    GETITEM,
+    SCATTER,
 ):
     register(_op)
 
@@ -813,3 +1040,4 @@ add, sub, mul, div, neg, power = ADD, SUB, MUL, DIV, NEG, POW
 exp, log, sigmoid, tanh, relu, softplus, step = EXP, LOG, SIGMOID, TANH, RELU, SOFTPLUS, STEP
 scaled_pow, xlogy = SCALED_POW, XLOGY
 total, mean, matmul, outer, transpose, reshape = SUM, MEAN, MATMUL, OUTER, TRANSPOSE, RESHAPE
+amax, logsumexp, getitem, scatter = MAX, LOGSUMEXP, GETITEM, SCATTER

@@ -238,6 +238,43 @@ class Value(Operand):
             target = tuple(int(n) for n in shape)  # type: ignore[arg-type]
         return ops.RESHAPE.apply(self, shape=target)  # type: ignore[no-any-return]
 
+    def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Value:
+        """The largest element (a scalar node), or the largest over ``axis`` as numpy's max.
+
+        Its gradient goes to the largest element; k tied ones get 1/k of it
+        each, as PyTorch's ``amax`` does.
+        """
+        return ops.MAX.apply(self, axis=axis, keepdims=keepdims)  # type: ignore[no-any-return]
+
+    def logsumexp(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Value:
+        """log Σ e^x over all elements or over ``axis``, computed without overflow.
+
+        Its gradient is the softmax of the elements; the log-softmax of logits
+        z over classes is ``z - z.logsumexp(axis=1, keepdims=True)``.
+        """
+        return ops.LOGSUMEXP.apply(  # type: ignore[no-any-return]
+            self, axis=axis, keepdims=keepdims
+        )
+
+    def __getitem__(self, index: Any) -> Value:
+        """Indexing and slicing as numpy's: ``z[:, 0]``, ``z[i]``, ``z[rows, labels]``.
+
+        The index is kept with the node; the gradient goes back to the elements
+        picked (twice to one picked twice).  BadIndexError (an IndexError)
+        names the node when the index is outside its shape.
+        """
+        if type(self.data) is float:
+            raise TypeError(f"cannot index {describe(self)}: it holds a number, not an array")
+        return ops.GETITEM.apply(self, index=ops.check_index(index))  # type: ignore[no-any-return]
+
+    def scatter(self, shape: Sequence[int], index: Any) -> Value:
+        """Zeros of ``shape`` with this node's elements added at ``index``: the
+        gradient of indexing (``x[index]``), an op so that it can be differentiated."""
+        target = tuple(int(n) for n in shape)
+        return ops.SCATTER.apply(  # type: ignore[no-any-return]
+            self, shape=target, index=ops.check_index(index)
+        )
+
     # --- gradients ----------------------------------------------------------------------
 
     def backward(self, create_graph: bool = False) -> None:
@@ -570,8 +607,10 @@ def general_forward(op: Op, inputs: tuple[Value, ...], params: Mapping[str, Any]
     except (ArithmeticError, ValueError) as exc:
         raise forward_error(op, inputs, exc) from None
     except TypeError as exc:
-        if op.builtin:
+        if op.builtin and not op.params:
             raise
+        if op.builtin:  # a parameter of the wrong kind (axis=1.0): say which node
+            raise TypeError(f"{op.name} of {_of(inputs)}: {exc}") from None
         raise TypeError(f"the forward rule of {op.name} failed on {_of(inputs)}: {exc}") from None
     if isinstance(data, np.ndarray) and data.ndim > 0:
         if data.dtype != np.float64:
