@@ -3,11 +3,12 @@ and two one-neuron models shaped like scikit-learn's estimators.
 
 >>> from graphgrad import nn
 >>> sorted(nn.__all__)  # doctest: +NORMALIZE_WHITESPACE
-['GradientDescent', 'LogisticRegression', 'Neuron', 'NotFittedError', 'ReLURegressor',
- 'binary_cross_entropy', 'cost', 'squared_error']
+['GradientDescent', 'Layer', 'LogisticRegression', 'MLP', 'Neuron', 'NotFittedError',
+ 'ReLURegressor', 'ScalarLayer', 'ScalarMLP', 'binary_cross_entropy', 'cost', 'squared_error']
 """
 
 from graphgrad.nn._model import NotFittedError
+from graphgrad.nn.layers import MLP, Layer, ScalarLayer, ScalarMLP
 from graphgrad.nn.logistic import LogisticRegression
 from graphgrad.nn.losses import binary_cross_entropy, cost, squared_error
 from graphgrad.nn.neuron import Neuron
@@ -15,11 +16,15 @@ from graphgrad.nn.optim import GradientDescent
 from graphgrad.nn.relu import ReLURegressor
 
 __all__ = [
+    "MLP",
     "GradientDescent",
+    "Layer",
     "LogisticRegression",
     "Neuron",
     "NotFittedError",
     "ReLURegressor",
+    "ScalarLayer",
+    "ScalarMLP",
     "binary_cross_entropy",
     "cost",
     "squared_error",
