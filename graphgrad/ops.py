@@ -172,6 +172,8 @@ class Op:
         """Apply the op: to floats and arrays (a float or an array), or to Values
         (a node) or symbols (a formula) if any argument is one."""
         for arg in args:
+            if type(arg) is np.ndarray or type(arg) is float:
+                continue  # the common case, inside rules: data
             if isinstance(arg, Operand):
                 if not arg.is_node:
                     return type(arg).apply_op(self, args, params)
@@ -182,10 +184,17 @@ class Op:
                 return type(arg).apply_op(self, args, params)  # says what is wrong
         if len(args) != self.arity:
             raise TypeError(f"{self.name} takes {self.arity} input(s), got {len(args)}")
-        datas = tuple(float(a) if type(a) is int else a for a in args)
+        datas = args
+        for a in args:
+            if type(a) is int:
+                datas = tuple(float(a) if type(a) is int else a for a in args)
+                break
         try:
-            with np.errstate(**RAISE):  # type: ignore[arg-type]
+            if is_raising():  # inside a backward pass over arrays: numpy raises already
                 result = self.evaluate(*datas, **params)
+            else:
+                with raising():
+                    result = self.evaluate(*datas, **params)
             if type(result) is float and result - result != 0.0:
                 raise not_finite(result)
         except (ArithmeticError, ValueError) as exc:
@@ -204,10 +213,14 @@ class Op:
 
     def evaluate(self, *datas: Data, **params: Any) -> Data:
         """The forward rule on floats and arrays; a float wherever the result is one number."""
-        if self.float_forward is not None and all(type(d) is float for d in datas):
-            return self.float_forward(*datas)
+        if self.float_forward is not None:
+            for d in datas:
+                if type(d) is not float:
+                    break
+            else:
+                return self.float_forward(*datas)
         result = self.forward(*datas, **params)
-        if isinstance(result, np.ndarray):
+        if type(result) is np.ndarray:
             return float(result) if result.ndim == 0 else result
         return float(result) if isinstance(result, (float, int, np.floating)) else result
 
@@ -248,6 +261,73 @@ class Op:
 # numpy raises instead of warning on overflow, division by zero and NaN, so an
 # array computation fails as a float one does; underflow to 0 is fine.
 RAISE = {"over": "raise", "divide": "raise", "invalid": "raise", "under": "ignore"}
+
+try:  # numpy >= 2: the error state is a context variable holding an "extobj"
+    from numpy._core._ufunc_config import (  # type: ignore[attr-defined]
+        _extobj_contextvar as _numpy_errors,
+    )
+    from numpy._core._ufunc_config import (  # type: ignore[attr-defined]
+        _make_extobj as _make_numpy_errors,
+    )
+except ImportError:  # older numpy: np.errstate itself, about 1 µs slower per use
+    _numpy_errors = None
+
+# The raising state made from each state a thread was in (numpy's buffer size
+# and error callback kept), so that entering it is one context-variable set.
+_raising_from: dict[Any, Any] = {}
+_raising_states: set[Any] = set()
+
+
+def is_raising() -> bool:
+    """True inside ``raising()`` (in this thread): ops need not enter it again."""
+    return _numpy_errors is not None and _numpy_errors.get() in _raising_states
+
+
+def enter_raising() -> Any:
+    """Switch numpy to raising (``RAISE``) in this thread; returns what
+    :func:`leave_raising` needs to switch back.  As ``np.errstate(**RAISE)``,
+    but it reuses the state made from the one in force (numpy's buffer size
+    and error callback kept) instead of making it anew each time, which cost
+    about 1 µs for every array node of a graph, forward and backward."""
+    if _numpy_errors is None:
+        errstate = np.errstate(**RAISE)  # type: ignore[arg-type]
+        errstate.__enter__()
+        return errstate
+    current = _numpy_errors.get()
+    state = _raising_from.get(current)
+    if state is None:
+        if len(_raising_from) > 64:  # states a program set and left: forget them
+            _raising_from.clear()
+            _raising_states.clear()
+        token = _numpy_errors.set(current)
+        try:
+            state = _make_numpy_errors(**RAISE)
+        finally:
+            _numpy_errors.reset(token)
+        _raising_from[current] = state
+        _raising_states.add(state)
+    return _numpy_errors.set(state)
+
+
+def leave_raising(token: Any) -> None:
+    """Undo :func:`enter_raising`."""
+    if _numpy_errors is None:
+        token.__exit__(None, None, None)
+    else:
+        _numpy_errors.reset(token)
+
+
+class raising:
+    """``with raising():`` is ``with np.errstate(**RAISE):``, made cheap (see
+    :func:`enter_raising`)."""
+
+    __slots__ = ("_token",)
+
+    def __enter__(self) -> None:
+        self._token = enter_raising()
+
+    def __exit__(self, *exc_info: Any) -> None:
+        leave_raising(self._token)
 
 
 def not_finite(x: float) -> ArithmeticError | ValueError:
@@ -504,7 +584,9 @@ def _sum(x: Data, *, axis: Any = None, keepdims: bool = False) -> Data:
         if axis not in (None, (), 0, -1) or keepdims:
             raise ValueError("a number has no axes to sum over")
         return x
-    return np.sum(x, axis=_axes(axis, x.ndim), keepdims=keepdims)
+    # The ufunc itself: np.sum's own Python layer costs more than the sum of a small array.
+    axes = None if axis is None else _axes(axis, x.ndim)
+    return np.add.reduce(x, axis=axes, keepdims=keepdims)  # type: ignore[call-overload]
 
 
 def _mean(x: Data, *, axis: Any = None, keepdims: bool = False) -> Data:
@@ -513,9 +595,11 @@ def _mean(x: Data, *, axis: Any = None, keepdims: bool = False) -> Data:
             raise ValueError("a number has no axes to average over")
         return x
     axes = _axes(axis, x.ndim)
-    if x.size == 0 or any(x.shape[a] == 0 for a in axes):
+    count = math.prod(x.shape[a] for a in axes)
+    if count == 0:
         raise ValueError("mean of an empty array")
-    return np.mean(x, axis=axes, keepdims=keepdims)
+    # What np.mean computes (the sum, then one division), without its Python layer.
+    return np.add.reduce(x, axis=axes, keepdims=keepdims) / count  # type: ignore[call-overload]
 
 
 def _spread(g: Data, x: Data, axis: Any, keepdims: bool) -> Data:
@@ -536,6 +620,16 @@ def _matmul(x: Data, y: Data) -> Data:
     if x.ndim > 2 or y.ndim > 2:
         raise DomainError(f"matmul needs 1-D or 2-D arrays, got shapes {x.shape} and {y.shape}")
     return np.matmul(x, y)
+
+
+def _affine(x: Data, w: Data, b: Data) -> Data:
+    out = _matmul(x, w)
+    if type(out) is not np.ndarray:  # a 1-D x and w: a number
+        return out + b
+    if np.shape(b) == out.shape[-1:] or np.shape(b) == ():
+        out += b  # the product is new: add b in place, one array fewer
+        return out
+    return out + b  # b broadcasts to a larger shape than x @ w: numpy decides
 
 
 def _outer(x: Data, y: Data) -> Data:
@@ -724,6 +818,9 @@ def _ndims(x: Data, y: Data) -> tuple[int, int]:
     return len(shape_of(x)), len(shape_of(y))
 
 
+# ``.T`` is the transpose op on Values and symbols, and a view on arrays.
+
+
 def _matmul_vjp_left(g: Data, x: Data, y: Data, out: Data) -> Data:
     xn, yn = _ndims(x, y)
     if xn == 1 and yn == 1:
@@ -732,7 +829,7 @@ def _matmul_vjp_left(g: Data, x: Data, y: Data, out: Data) -> Data:
         return outer(g, y)
     if xn == 1:
         return matmul(y, g)
-    return matmul(g, transpose(y))
+    return matmul(g, y.T)
 
 
 def _matmul_vjp_right(g: Data, x: Data, y: Data, out: Data) -> Data:
@@ -743,7 +840,7 @@ def _matmul_vjp_right(g: Data, x: Data, y: Data, out: Data) -> Data:
         return matmul(g, x)
     if xn == 1:
         return outer(x, g)
-    return matmul(transpose(x), g)
+    return matmul(x.T, g)
 
 
 # --- The table -------------------------------------------------------------------------------
@@ -769,6 +866,7 @@ matmul: Op
 outer: Op
 transpose: Op
 reshape: Op
+affine: Op
 amax: Op
 logsumexp: Op
 getitem: Op
@@ -962,6 +1060,20 @@ RESHAPE = Op(
     param_names=("shape",),
 )
 
+AFFINE = Op(
+    "affine",
+    _affine,
+    # x @ w's two rules, and b's share is g itself (summed over the rows it broadcast to).
+    (
+        lambda g, x, w, b, out: _matmul_vjp_left(g, x, w, out),
+        lambda g, x, w, b, out: _matmul_vjp_right(g, x, w, out),
+        lambda g, x, w, b, out: g,
+    ),
+    inputs=("x", "w", "b"),
+    elementwise=False,
+    method="affine",
+    shown=lambda x, w, b: x @ w + b,
+)
 MAX = Op(
     "max",
     _max,
@@ -1028,6 +1140,7 @@ for _op in (
     OUTER,
     TRANSPOSE,
     RESHAPE,
+    AFFINE,
     MAX,
     LOGSUMEXP,
     GETITEM,
@@ -1040,4 +1153,4 @@ add, sub, mul, div, neg, power = ADD, SUB, MUL, DIV, NEG, POW
 exp, log, sigmoid, tanh, relu, softplus, step = EXP, LOG, SIGMOID, TANH, RELU, SOFTPLUS, STEP
 scaled_pow, xlogy = SCALED_POW, XLOGY
 total, mean, matmul, outer, transpose, reshape = SUM, MEAN, MATMUL, OUTER, TRANSPOSE, RESHAPE
-amax, logsumexp, getitem, scatter = MAX, LOGSUMEXP, GETITEM, SCATTER
+affine, amax, logsumexp, getitem, scatter = AFFINE, MAX, LOGSUMEXP, GETITEM, SCATTER

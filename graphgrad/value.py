@@ -21,7 +21,7 @@ from graphgrad import backward as backward_pass
 from graphgrad import ops
 from graphgrad.graph import describe
 from graphgrad.mode import recording, transforms
-from graphgrad.ops import RAISE, Op, Operand, error_like, not_finite
+from graphgrad.ops import Op, Operand, enter_raising, error_like, leave_raising, not_finite
 from graphgrad.symbolic import Sym, input_names, to_source
 
 Array = npt.NDArray[np.float64]
@@ -219,6 +219,14 @@ class Value(Operand):
         if axis is None and not keepdims:
             return ops.MEAN.apply(self)  # type: ignore[no-any-return]
         return ops.MEAN.apply(self, axis=axis, keepdims=keepdims)  # type: ignore[no-any-return]
+
+    def affine(self, w: Operand_, b: Operand_) -> Value:
+        """``self @ w + b`` as one node: a layer's Z = X W + b for all m examples.
+
+        The same numbers and gradients as the three-op expression (b's gradient
+        summed over the rows it was added to), one node instead of two.
+        """
+        return Value.apply_op(ops.AFFINE, (self, w, b), {})
 
     def outer(self, other: Operand_) -> Value:
         """The outer product of two 1-D array nodes: shape (n,) and (k,) give (n, k)."""
@@ -592,18 +600,22 @@ def compile_apply(op: Op, reflected: bool = False, as_function: bool = False) ->
     return apply
 
 
+# Ops whose result may overflow without numpy saying so: products done by BLAS
+# (on worker threads, whose floating-point flags numpy never sees).  Every other
+# op of the table runs under numpy's raising error state, so from finite inputs
+# it gives a finite result or raises.
+_UNREPORTED_OVERFLOW = frozenset({"matmul", "affine"})
+
+
 def general_forward(op: Op, inputs: tuple[Value, ...], params: Mapping[str, Any]) -> Data:
     """An op's forward rule on any data (arrays, or ops without a float path), checked."""
     datas = [x.data for x in inputs]
-    for x, d in zip(inputs, datas, strict=True):
-        if type(d) is not float and type(d) is not np.ndarray:
-            raise TypeError(
-                f"the data of {describe(x)} is {type(d).__name__} {_clip(repr(d))}: "
-                "a node holds a float or a float64 numpy array (assign e.g. 5.0, not 5)"
-            )
+    for d in datas:
+        if type(d) is not np.ndarray and type(d) is not float:
+            _bad_data(inputs)
+    token = enter_raising()
     try:
-        with np.errstate(**RAISE):  # type: ignore[arg-type]
-            data = op.evaluate(*datas, **params)
+        data = op.evaluate(*datas, **params)
     except (ArithmeticError, ValueError) as exc:
         raise forward_error(op, inputs, exc) from None
     except TypeError as exc:
@@ -612,20 +624,18 @@ def general_forward(op: Op, inputs: tuple[Value, ...], params: Mapping[str, Any]
         if op.builtin:  # a parameter of the wrong kind (axis=1.0): say which node
             raise TypeError(f"{op.name} of {_of(inputs)}: {exc}") from None
         raise TypeError(f"the forward rule of {op.name} failed on {_of(inputs)}: {exc}") from None
-    if isinstance(data, np.ndarray) and data.ndim > 0:
-        if data.dtype != np.float64:
+    finally:
+        leave_raising(token)
+    if type(data) is np.ndarray:  # evaluate made a 0-d result a float
+        if data.dtype.char != "d":
             if data.dtype.kind not in "iuf":
                 raise TypeError(
                     f"the forward rule of {op.name} gave an array of dtype {data.dtype}"
                 )
             data = data.astype(np.float64)
-        if not (op.elementwise and op.builtin):
-            # Finite inputs, and numpy raised on overflow, division by zero and NaN:
-            # an elementwise result of the table is finite.  Not so for matmul and
-            # reductions (BLAS need not report overflow) or a user's op.
-            bad = ~np.isfinite(data)
-            if bad.any():
-                raise forward_error(op, inputs, not_finite(float(data[bad].flat[0])))
+        if (not op.builtin or op.name in _UNREPORTED_OVERFLOW) and not np.isfinite(data).all():
+            bad = data[~np.isfinite(data)]
+            raise forward_error(op, inputs, not_finite(float(bad.flat[0])))
         result: Array = data
         return result
     if isinstance(data, (float, int, np.floating, np.integer, np.ndarray)):
@@ -636,6 +646,16 @@ def general_forward(op: Op, inputs: tuple[Value, ...], params: Mapping[str, Any]
     raise TypeError(
         f"the forward rule of {op.name} gave {type(data).__name__}, not a number or array"
     )
+
+
+def _bad_data(inputs: tuple[Value, ...]) -> None:
+    for x in inputs:
+        d = x.data
+        if type(d) is not float and type(d) is not np.ndarray:
+            raise TypeError(
+                f"the data of {describe(x)} is {type(d).__name__} {_clip(repr(d))}: "
+                "a node holds a float or a float64 numpy array (assign e.g. 5.0, not 5)"
+            )
 
 
 # --- messages ---------------------------------------------------------------------------

@@ -332,6 +332,11 @@ NOT_ELEMENTWISE = {
     ],
     "matmul": [([(2, 3), (3, 4)], {}, np.matmul), ([(3,), (3, 2)], {}, np.matmul)],
     "outer": [([(2,), (3,)], {}, np.outer)],
+    "affine": [
+        ([(4, 2), (2, 3), (3,)], {}, lambda x, w, b: x @ w + b),
+        ([(2,), (2, 3), (3,)], {}, lambda x, w, b: x @ w + b),
+        ([(4, 2), (2, 1), (4, 1)], {}, lambda x, w, b: x @ w + b),
+    ],
     "transpose": [([(2, 3)], {}, np.transpose)],
     "reshape": [([(2, 3)], {"shape": (3, 2)}, lambda x: np.reshape(x, (3, 2)))],
 }  # fmt: skip
@@ -377,6 +382,20 @@ def test_ops_that_are_not_elementwise_have_second_derivatives(name: str, case: i
         return (out * out).sum()
 
     assert gradgradcheck(f, *xs)
+
+
+def test_affine_is_the_three_op_expression_to_the_last_bit() -> None:
+    rng = np.random.default_rng(0)
+    X, w, b = rng.normal(size=(6, 3)), rng.normal(size=(3, 4)), rng.normal(size=4)
+    fused = [Value(X), Value(w), Value(b)]
+    plain = [Value(X), Value(w), Value(b)]
+    J1 = fused[0].affine(fused[1], fused[2]).tanh().sum()
+    J2 = (plain[0] @ plain[1] + plain[2]).tanh().sum()
+    assert J1.data == J2.data
+    J1.backward()
+    J2.backward()
+    for a, c in zip(fused, plain, strict=True):
+        np.testing.assert_allclose(a.grad, c.grad, rtol=1e-14, atol=1e-15)
 
 
 def test_max_splits_the_gradient_equally_between_ties_as_pytorchs_amax() -> None:

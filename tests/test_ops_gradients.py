@@ -135,7 +135,7 @@ def test_number_to_the_power_of_a_value(x: float, base: float) -> None:
 
 
 def test_every_op_in_the_table_is_covered_here() -> None:
-    on_arrays = {"matmul", "outer", "transpose", "reshape", "getitem", "scatter"}
+    on_arrays = {"matmul", "affine", "outer", "transpose", "reshape", "getitem", "scatter"}
     covered = set(UNARY) | set(BINARY) | {"scaled_pow"} | on_arrays
     # scaled_pow has three inputs; the ops in on_arrays need arrays:
     # tests/test_arrays.py checks them (and every op over arrays).

@@ -3,8 +3,9 @@
 Two forms of the same network:
 
 - :class:`Layer` and :class:`MLP` are vectorized: a layer is
-  ``Z = X @ w + b``, ``A = g(Z)`` for all m examples at once, three array
-  nodes whatever m is (the notes' vectorized forward propagation).
+  ``Z = X @ w + b`` (one ``affine`` node) and ``A = g(Z)`` for all m examples
+  at once, two array nodes whatever m is (the notes' vectorized forward
+  propagation).
 - :class:`ScalarLayer` and :class:`ScalarMLP` are built from the scalar
   :class:`~graphgrad.nn.Neuron`, one node per weight and per example, as
   micrograd's ``Layer`` and ``MLP`` are: a graph small enough to draw and trace,
@@ -28,6 +29,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from graphgrad import ops
 from graphgrad.nn.neuron import Neuron
 from graphgrad.value import Array, Value
 
@@ -114,7 +116,7 @@ class Layer:
                 f"{self._name()} takes X of shape (m, {self.n_in}) (one example per row) "
                 f"or ({self.n_in},), got {got}"
             )
-        Z = X @ self.w + self.b
+        Z = X.affine(self.w, self.b) if type(X) is Value else ops.affine(X, self.w, self.b)
         Z.label = self._z_label
         apply = self._apply
         if apply is None:

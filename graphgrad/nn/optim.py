@@ -50,7 +50,10 @@ class Optimizer:
         Raises OverflowError naming the parameter if an update leaves the
         finite floats (a learning rate far too large); nothing is changed then.
         """
-        datas = [np.asarray(p.data, dtype=np.float64) for p in self.parameters]
+        datas = [
+            p.data if type(p.data) is np.ndarray else np.asarray(p.data, dtype=np.float64)
+            for p in self.parameters
+        ]
         grads = [_grad_array(p) for p in self.parameters]
         # Overflow gives inf (and inf - inf NaN), found below with the parameter it hit.
         with np.errstate(all="ignore"):
@@ -251,6 +254,8 @@ class AdamW(Adam):
 def _grad_array(p: Value) -> Array:
     """p's gradient as a float64 array of p's shape (0 where backward left none)."""
     grad = p.grad
+    if type(grad) is np.ndarray and grad.shape == np.shape(p.data):
+        return grad
     if isinstance(grad, Value):  # left by backward(create_graph=True)
         grad = grad.data
     array = np.asarray(grad, dtype=np.float64)
