@@ -1,14 +1,17 @@
-"""Neural-network pieces made of Value nodes: losses, a neuron, gradient descent,
-and two one-neuron models shaped like scikit-learn's estimators.
+"""Neural-network pieces made of Value nodes: a neuron, layers and multi-layer
+perceptrons, losses, optimizers (gradient descent, SGD, Adam, AdamW), and models
+shaped like scikit-learn's estimators (logistic regression, a ReLU neuron, an MLP
+classifier).
 
 >>> from graphgrad import nn
 >>> sorted(nn.__all__)  # doctest: +NORMALIZE_WHITESPACE
-['Adam', 'AdamW', 'GradientDescent', 'Layer', 'LogisticRegression', 'MLP', 'Neuron',
- 'NotFittedError', 'ReLURegressor', 'SGD', 'ScalarLayer', 'ScalarMLP',
+['Adam', 'AdamW', 'GradientDescent', 'Layer', 'LogisticRegression', 'MLP', 'MLPClassifier',
+ 'Neuron', 'NotFittedError', 'ReLURegressor', 'SGD', 'ScalarLayer', 'ScalarMLP',
  'binary_cross_entropy', 'cost', 'softmax_cross_entropy', 'squared_error']
 """
 
 from graphgrad.nn._model import NotFittedError
+from graphgrad.nn.classifier import MLPClassifier
 from graphgrad.nn.layers import MLP, Layer, ScalarLayer, ScalarMLP
 from graphgrad.nn.logistic import LogisticRegression
 from graphgrad.nn.losses import binary_cross_entropy, cost, softmax_cross_entropy, squared_error
@@ -24,6 +27,7 @@ __all__ = [
     "GradientDescent",
     "Layer",
     "LogisticRegression",
+    "MLPClassifier",
     "Neuron",
     "NotFittedError",
     "ReLURegressor",

@@ -27,6 +27,9 @@ ModelT = TypeVar("ModelT", bound="NeuronModel")
 # the parameters and returns the cost before the update.
 Epoch = Callable[[Callable[[], Value]], float]
 
+#: Called after each epoch with (epoch from 1, that epoch's cost, the live parameters).
+EpochHook = Callable[[int, float, list[Value]], None]
+
 
 def data_leaf(data: Array, label: str) -> Value:
     """A constant leaf for training data: backward() gives it no gradient.
@@ -124,6 +127,20 @@ class NeuronModel:
         always, False never.  Parameters start afresh at every call.  If
         training fails (bad input, divergence) the model is left as it was.
         """
+        return self._fit(X, y, lr, epochs, progress, solver)
+
+    def _fit(
+        self: ModelT,
+        X: object,
+        y: object,
+        lr: float | None = None,
+        epochs: int | None = None,
+        progress: bool | None = None,
+        solver: str | None = None,
+        on_epoch: EpochHook | None = None,
+    ) -> ModelT:
+        """fit, with ``on_epoch`` called after every epoch (see EpochHook): the hook a
+        recorder of training (snapshots every k epochs) plugs into."""
         data = check_X(X)
         m, nx = data.shape
         targets = self._check_targets(y, m)
@@ -164,6 +181,8 @@ class NeuronModel:
                         f"{type(self).__name__}.fit stopped at epoch {i + 1} of {steps}: {exc}"
                     ) from None
                 bar.update(i, history[-1])
+                if on_epoch is not None:
+                    on_epoch(i + 1, history[-1], parameters)
         coef, intercept = read()
         # Set attributes only now, so a failed fit leaves the model unchanged.
         self.coef_, self.intercept_ = coef, intercept
