@@ -297,3 +297,12 @@ def test_softmax_cross_entropy_names_what_is_wrong(
         softmax_cross_entropy(Value(logits), y)
     with pytest.raises(TypeError, match="needs the logits as a Value"):
         softmax_cross_entropy(logits, [0])  # type: ignore[arg-type]
+
+
+def test_bce_takes_labels_written_as_a_list() -> None:
+    z = np.array([0.5, -1.0, 2.0])
+    from_list = binary_cross_entropy(Value(z), [1, 0, 1])
+    from_array = binary_cross_entropy(Value(z), np.array([1.0, 0.0, 1.0]))
+    np.testing.assert_array_equal(from_list.data, from_array.data)
+    with pytest.raises(ValueError, match="labels 0 and 1 only"):
+        binary_cross_entropy(Value(z), [1, 2, 1])

@@ -29,7 +29,6 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from graphgrad import ops
 from graphgrad.nn.neuron import Neuron
 from graphgrad.value import Array, Value
 
@@ -105,6 +104,7 @@ class Layer:
         )
         self.b: Value = Value(np.zeros(self.n_out), label=f"b{suffix}")
         self._z_label, self._a_label = f"Z{suffix}", f"A{suffix}"
+        self._x_label = "X" if index is None or index == 1 else f"A[{index - 1}]"
         self._apply = _APPLY[self.activation]
 
     def __call__(self, X: Value | Array) -> Value:
@@ -116,7 +116,10 @@ class Layer:
                 f"{self._name()} takes X of shape (m, {self.n_in}) (one example per row) "
                 f"or ({self.n_in},), got {got}"
             )
-        Z = X.affine(self.w, self.b) if type(X) is Value else ops.affine(X, self.w, self.b)
+        if type(X) is not Value:
+            # Data are a constant leaf (no gradient), named as the notes name a layer's input.
+            X = Value(X, label=self._x_label, requires_grad=False)
+        Z = X.affine(self.w, self.b)
         Z.label = self._z_label
         apply = self._apply
         if apply is None:

@@ -13,7 +13,7 @@ import numpy as np
 
 from graphgrad.value import Array, Value
 
-Target = Value | float | int | bool | Array
+Target = Value | float | int | bool | Array | Sequence[float]
 
 
 def _target(y: Target, name: str = "y") -> Value:
@@ -22,7 +22,10 @@ def _target(y: Target, name: str = "y") -> Value:
         return y
     if isinstance(y, (bool, np.bool_)):
         y = float(y)
-    return Value(y, label=name)
+    data: Any = y
+    if isinstance(y, (list, tuple)):  # labels written out, as softmax_cross_entropy takes them
+        data = np.asarray(y, dtype=np.float64)
+    return Value(data, label=name)
 
 
 def binary_cross_entropy(z: Value, y: Target) -> Value:
