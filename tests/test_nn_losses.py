@@ -306,3 +306,14 @@ def test_bce_takes_labels_written_as_a_list() -> None:
     np.testing.assert_array_equal(from_list.data, from_array.data)
     with pytest.raises(ValueError, match="labels 0 and 1 only"):
         binary_cross_entropy(Value(z), [1, 2, 1])
+
+
+def test_labels_and_targets_are_constants_that_take_no_gradient() -> None:
+    from graphgrad.graph import topological_order
+
+    z = Value(np.array([0.5, -1.0]), label="z")
+    for loss in (binary_cross_entropy(z, np.array([1.0, 0.0])), squared_error(z, [2.0, 1.0])):
+        (y,) = [node for node in topological_order(loss) if node.label == "y"]
+        assert y.requires_grad is False
+        loss.sum().backward()
+        assert y.grad == 0.0 and z.grad.shape == (2,)

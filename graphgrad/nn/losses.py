@@ -17,7 +17,8 @@ Target = Value | float | int | bool | Array | Sequence[float]
 
 
 def _target(y: Target, name: str = "y") -> Value:
-    """The label or target as a constant leaf labelled ``name``."""
+    """The label or target as a constant leaf labelled ``name``: backward() computes
+    no gradient for it (a Value passed in is used as it is)."""
     if isinstance(y, Value):
         return y
     if isinstance(y, (bool, np.bool_)):
@@ -25,7 +26,7 @@ def _target(y: Target, name: str = "y") -> Value:
     data: Any = y
     if isinstance(y, (list, tuple)):  # labels written out, as softmax_cross_entropy takes them
         data = np.asarray(y, dtype=np.float64)
-    return Value(data, label=name)
+    return Value(data, label=name, requires_grad=False)
 
 
 def binary_cross_entropy(z: Value, y: Target) -> Value:
@@ -60,7 +61,7 @@ def binary_cross_entropy(z: Value, y: Target) -> Value:
         target = (
             target.reshape(z.shape)
             if target.requires_grad
-            else Value(np.reshape(target.data, z.shape), label=target.label or "y")
+            else Value(np.reshape(target.data, z.shape), label=target.label, requires_grad=False)
         )
     if target.shape != z.shape:
         raise ValueError(
