@@ -1,6 +1,7 @@
-"""graphgrad against micrograd 0.1.0 and hand-written numpy, in one run.
+"""graphgrad against micrograd 0.1.0, PyTorch and hand-written numpy, in one run.
 
-    python -m pip install -e ".[bench]"    # micrograd==0.1.0, for this benchmark only
+    python -m pip install -e ".[bench]"    # micrograd==0.1.0 and torch==2.13.0, for this
+                                           # benchmark only
     python bench/run.py                    # the full run (a few minutes)
     python bench/run.py --quick            # a smoke test: small sizes, seconds
     python bench/run.py --blas-threads 1   # numpy's BLAS on one thread (busy machines)
@@ -12,7 +13,12 @@ Workloads (docs/performance.md explains each):
   W3  a chain of N multiplications, N = 1e3 .. 1e6, build + backward: time per op
   W4  vectorized logistic regression, m = 10,000, nx = 64, 100 gradient-descent
       steps, against the same steps written by hand in numpy
-  W5  a chain of N ops defined with graphgrad.define_op (sin, its rule cos),
+  W5  a training step of a 2-16-16-1 tanh MLP on m = 200 (forward, cross-entropy,
+      backward, gradient-descent update) with nn.MLP, against the same step by
+      hand in numpy and in PyTorch (float64, one thread); nodes per step
+  W6  micrograd's demo step (MLP 2-16-16-1, relu, 100 moons points, max-margin
+      loss, one update) with nn.ScalarMLP, against micrograd's own
+  W7  a chain of N ops defined with graphgrad.define_op (sin, its rule cos),
       build + backward, against a chain of the built-in tanh: time per op
 
 Timings keep Python's garbage collector on, as users run.  Before each timed
@@ -25,10 +31,12 @@ from __future__ import annotations
 
 import argparse
 import gc
+import importlib.metadata
 import json
 import math
 import os
 import platform
+import random
 import statistics
 import subprocess
 import sys
@@ -60,10 +68,51 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from graphgrad import Value, no_grad  # noqa: E402
 from graphgrad.graph import topological_order  # noqa: E402
 
+# --without micrograd,torch measures as if they were not installed (the test suite
+# checks that path); read before they are imported.
+_WITHOUT = {
+    name
+    for i, arg in enumerate(sys.argv)
+    if arg == "--without" and i + 1 < len(sys.argv)
+    for name in sys.argv[i + 1].split(",")
+}
+
 try:
+    if "micrograd" in _WITHOUT:
+        raise ImportError("--without micrograd")
     from micrograd.engine import Value as MicroValue
+    from micrograd.nn import MLP as MicroMLP
 except ImportError:  # the benchmark still measures graphgrad against numpy
     MicroValue = None
+    MicroMLP = None
+
+# PyTorch is imported only by W5's interpreter (see load_torch): its import leaves
+# some 100,000 objects that every full pass of the garbage collector then walks,
+# which would slow the workloads that build large graphs, micrograd's and ours.
+torch: Any = None
+
+
+def load_torch() -> bool:
+    """Import PyTorch for W5; False if it is not installed (or --without torch)."""
+    global torch
+    if "torch" in _WITHOUT:
+        return False
+    try:
+        import torch as imported
+    except ImportError:  # W5 then compares with numpy only
+        return False
+    torch = imported
+    return True
+
+
+def torch_version() -> str | None:
+    """The installed PyTorch's version, without importing it."""
+    if "torch" in _WITHOUT:
+        return None
+    try:
+        return importlib.metadata.version("torch")
+    except importlib.metadata.PackageNotFoundError:
+        return None
 
 
 # --- sizes ------------------------------------------------------------------------------
@@ -82,17 +131,22 @@ class Sizes:
     w4_nx: int
     w4_steps: int
     w4_rounds: int
-    w5_length: int
+    w5_m: int
+    w5_steps: int
     w5_rounds: int
+    w6_points: int
+    w6_rounds: int
+    w7_length: int
+    w7_rounds: int
 
 
 # W3 adds N = 2e6 to the issue's 1e3..1e6: time per op must have stopped growing.
 FULL = Sizes(
     2000, 21, 200, 20, 21, (1_000, 10_000, 100_000, 1_000_000, 2_000_000), 3, 10_000, 64, 100, 21,
-    20_000, 21,
+    200, 100, 21, 100, 5, 20_000, 21,
 )  # fmt: skip
-QUICK = Sizes(100, 3, 20, 5, 2, (1_000, 10_000), 1, 500, 8, 5, 2, 200, 2)
-WORKLOADS = ("W1", "W2", "W3", "W4", "W5")
+QUICK = Sizes(100, 3, 20, 5, 2, (1_000, 10_000), 1, 500, 8, 5, 2, 50, 5, 2, 10, 1, 200, 2)
+WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "W6", "W7")
 
 
 def timed(fn: Callable[[], Any]) -> float:
@@ -228,27 +282,6 @@ def w3_survives(n: int) -> bool:
     return True
 
 
-# --- W5 --------------------------------------------------------------------------------------
-
-
-def w5_chain(op: Callable[[Any], Any], n: int) -> Any:
-    x = Value(0.5)
-    v = x
-    for _ in range(n):
-        v = op(v)
-    v.backward()
-    return x.grad
-
-
-def w5_defined_sin() -> Callable[[Any], Any]:
-    """sin and cos as a user defines them (docs/define_op.md), their rules calling each other."""
-    from graphgrad import define_op
-
-    sin = define_op("bench_sin", np.sin, lambda x, out: cos(x))
-    cos = define_op("bench_cos", np.cos, lambda x, out: -sin(x))
-    return sin
-
-
 # --- W4 --------------------------------------------------------------------------------------
 
 
@@ -309,15 +342,237 @@ def w4_fit(X: Any, y: Any, steps: int) -> Any:
     return LogisticRegression(lr=LEARNING_RATE, epochs=steps).fit(X, y, progress=False)
 
 
+# --- W5 --------------------------------------------------------------------------------------
+# One training step of the notes' network, one hidden layer more: 2-16-16-1, tanh,
+# a sigmoid output with the cross-entropy cost, gradient descent.  All three start
+# from the weights nn.MLP(seed=0) draws, so their trajectories can be compared.
+
+W5_SIZES = [16, 16, 1]
+W5_LR = 0.1
+
+
+def w5_data(m: int) -> tuple[Any, Any, list[Any]]:
+    from graphgrad.datasets import make_moons
+    from graphgrad.nn import MLP
+
+    X, y = make_moons(m, noise=0.1, seed=0)
+    weights = [p.data.copy() for p in MLP(2, W5_SIZES, activation="tanh", seed=0).parameters()]
+    return X, y.astype(np.float64), weights
+
+
+def w5_graphgrad(data: Any, steps: int) -> tuple[list[Any], float]:
+    """The step with nn.MLP, nn.binary_cross_entropy and nn.SGD, as a user writes it."""
+    from graphgrad.nn import MLP, SGD, binary_cross_entropy, cost
+
+    X, y, weights = data
+    mlp = MLP(2, W5_SIZES, activation="tanh", seed=0)
+    for p, w in zip(mlp.parameters(), weights, strict=True):
+        p.data = w.copy()
+    X_node = Value(X, label="X", requires_grad=False)
+    y_column = y.reshape(-1, 1)
+    optimizer = SGD(mlp.parameters(), lr=W5_LR)
+    J = Value(0.0)
+    for _ in range(steps):
+        J = cost(binary_cross_entropy(mlp(X_node), y_column))
+        J.backward()
+        optimizer.step()
+    return [p.data for p in mlp.parameters()], J.data
+
+
+def w5_numpy(data: Any, steps: int) -> tuple[list[Any], float]:
+    """The notes' forward_propagation, compute_cost, backward_propagation and
+    update_parameters, by hand: X is (nx, m), W[l] is (n[l], n[l-1]), b[l] is (n[l], 1)."""
+    X, y, weights = data
+    XT, Y = X.T, y.reshape(1, -1)
+    m = XT.shape[1]
+    W1, b1, W2, b2, W3, b3 = (
+        w.T.copy() if w.ndim == 2 else w.reshape(-1, 1).copy() for w in weights
+    )
+    cost = math.nan
+    for _ in range(steps):
+        Z1 = np.dot(W1, XT) + b1
+        A1 = np.tanh(Z1)
+        Z2 = np.dot(W2, A1) + b2
+        A2 = np.tanh(Z2)
+        Z3 = np.dot(W3, A2) + b3
+        A3 = 1.0 / (1.0 + np.exp(-Z3))
+        logprobs = np.multiply(np.log(A3), Y) + np.multiply(np.log(1.0 - A3), 1.0 - Y)
+        cost = float(-np.sum(logprobs) / m)
+        dZ3 = A3 - Y
+        dW3 = np.dot(dZ3, A2.T) / m
+        db3 = np.sum(dZ3, axis=1, keepdims=True) / m
+        dZ2 = np.dot(W3.T, dZ3) * (1.0 - np.power(A2, 2))
+        dW2 = np.dot(dZ2, A1.T) / m
+        db2 = np.sum(dZ2, axis=1, keepdims=True) / m
+        dZ1 = np.dot(W2.T, dZ2) * (1.0 - np.power(A1, 2))
+        dW1 = np.dot(dZ1, XT.T) / m
+        db1 = np.sum(dZ1, axis=1, keepdims=True) / m
+        W1, b1 = W1 - W5_LR * dW1, b1 - W5_LR * db1
+        W2, b2 = W2 - W5_LR * dW2, b2 - W5_LR * db2
+        W3, b3 = W3 - W5_LR * dW3, b3 - W5_LR * db3
+    back = [W1.T, b1.ravel(), W2.T, b2.ravel(), W3.T, b3.ravel()]
+    return back, cost
+
+
+def w5_torch(data: Any, steps: int) -> tuple[list[Any], float]:
+    """The same step in PyTorch, eager, float64, on one thread."""
+    assert torch is not None
+    X, y, weights = data
+    params = [torch.tensor(w, dtype=torch.float64, requires_grad=True) for w in weights]
+    X_t = torch.tensor(X, dtype=torch.float64)
+    y_t = torch.tensor(y.reshape(-1, 1), dtype=torch.float64)
+    optimizer = torch.optim.SGD(params, lr=W5_LR)
+    W1, b1, W2, b2, W3, b3 = params
+    loss = torch.tensor(math.nan)
+    for _ in range(steps):
+        z = torch.tanh(torch.tanh(X_t @ W1 + b1) @ W2 + b2) @ W3 + b3
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(z, y_t)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return [p.detach().numpy() for p in params], float(loss.item())
+
+
+def w5_nodes(m: int) -> int:
+    """Nodes in the graph of one step's cost for m examples."""
+    from graphgrad.datasets import make_moons
+    from graphgrad.nn import MLP, binary_cross_entropy, cost
+
+    X, y = make_moons(m, seed=0)
+    mlp = MLP(2, W5_SIZES, seed=0)
+    J = cost(binary_cross_entropy(mlp(Value(X, requires_grad=False)), y.reshape(-1, 1)))
+    return len(topological_order(J))
+
+
+def optimizers_against_torch(steps: int = 20) -> float:
+    """The largest difference between graphgrad's SGD (momentum, weight decay), Adam
+    and AdamW and torch.optim's, over ``steps`` steps on a small network."""
+    assert torch is not None
+    from graphgrad.nn import MLP, SGD, Adam, AdamW, binary_cross_entropy, cost
+
+    X, y, _ = w5_data(50)
+    worst = 0.0
+    for ours, theirs, options in [
+        (SGD, torch.optim.SGD, {"lr": 0.1, "momentum": 0.9, "weight_decay": 0.01}),
+        (Adam, torch.optim.Adam, {"lr": 0.01, "weight_decay": 0.01}),
+        (AdamW, torch.optim.AdamW, {"lr": 0.01, "weight_decay": 0.1}),
+    ]:
+        mlp = MLP(2, [8, 1], seed=1)
+        params = [torch.tensor(p.data, requires_grad=True) for p in mlp.parameters()]
+        mine, torchs = ours(mlp.parameters(), **options), theirs(params, **options)
+        X_t, y_t = torch.tensor(X), torch.tensor(y.reshape(-1, 1))
+        for _ in range(steps):
+            cost(binary_cross_entropy(mlp(X), y.reshape(-1, 1))).backward()
+            mine.step()
+            z = torch.tanh(X_t @ params[0] + params[1]) @ params[2] + params[3]
+            torchs.zero_grad()
+            torch.nn.functional.binary_cross_entropy_with_logits(z, y_t).backward()
+            torchs.step()
+        for p, q in zip(mlp.parameters(), params, strict=True):
+            worst = max(worst, float(np.max(np.abs(p.data - q.detach().numpy()))))
+    return worst
+
+
+# --- W6 --------------------------------------------------------------------------------------
+# micrograd's demo notebook: its MLP(2, [16, 16, 1]) on 100 moons points, the
+# max-margin loss with L2 regularization, then one update; here one such step.
+
+
+def w6_data(points: int) -> tuple[list[list[float]], list[float]]:
+    from graphgrad.datasets import make_moons
+
+    X, y = make_moons(points, noise=0.1, seed=1)
+    return X.tolist(), (2.0 * y - 1.0).tolist()  # labels -1 and 1, as the demo's
+
+
+def w6_micrograd_model() -> Any:
+    assert MicroMLP is not None
+    random.seed(1337)  # the demo's seed
+    return MicroMLP(2, [16, 16, 1])
+
+
+def w6_micrograd_step(model: Any, data: Any, k: int = 0) -> float:
+    """The demo's loss() and one step of its training loop, as written there."""
+    X, y = data
+    inputs = [list(map(MicroValue, xrow)) for xrow in X]
+    scores = list(map(model, inputs))
+    losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(y, scores, strict=True)]
+    data_loss = sum(losses) * (1.0 / len(losses))
+    alpha = 1e-4
+    reg_loss = alpha * sum(p * p for p in model.parameters())
+    total_loss = data_loss + reg_loss
+    model.zero_grad()
+    total_loss.backward()
+    learning_rate = 1.0 - 0.9 * k / 100
+    for p in model.parameters():
+        p.data -= learning_rate * p.grad
+    return float(total_loss.data)
+
+
+def w6_graphgrad_model(copy_from: Any = None) -> Any:
+    """nn.ScalarMLP(2, [16, 16, 1], relu); with ``copy_from``, micrograd's weights."""
+    from graphgrad.nn import ScalarMLP
+
+    model = ScalarMLP(2, [16, 16, 1], activation="relu", seed=0)
+    if copy_from is not None:
+        for ours, theirs in zip(model.parameters(), copy_from.parameters(), strict=True):
+            ours.data = float(theirs.data)
+    return model
+
+
+def w6_graphgrad_step(model: Any, data: Any, k: int = 0) -> float:
+    """The same step with ScalarMLP: its inputs are the numbers themselves (it makes
+    them constant leaves), and backward() needs no zero_grad first."""
+    X, y = data
+    scores = list(map(model, X))
+    losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(y, scores, strict=True)]
+    data_loss = sum(losses) * (1.0 / len(losses))
+    alpha = 1e-4
+    parameters = model.parameters()
+    reg_loss = alpha * sum(p * p for p in parameters)
+    total_loss = data_loss + reg_loss
+    total_loss.backward()
+    learning_rate = 1.0 - 0.9 * k / 100
+    for p in parameters:
+        p.data -= learning_rate * p.grad
+    return float(total_loss.data)
+
+
+# --- W7 --------------------------------------------------------------------------------------
+
+
+def w7_chain(op: Callable[[Any], Any], n: int) -> Any:
+    x = Value(0.5)
+    v = x
+    for _ in range(n):
+        v = op(v)
+    v.backward()
+    return x.grad
+
+
+def w7_defined_sin() -> Callable[[Any], Any]:
+    """sin and cos as a user defines them (docs/define_op.md), their rules calling each other."""
+    from graphgrad import define_op
+
+    sin = define_op("bench_sin", np.sin, lambda x, out: cos(x))
+    cos = define_op("bench_cos", np.cos, lambda x, out: -sin(x))
+    return sin
+
+
 # --- the run ---------------------------------------------------------------------------------
 
 
-def median_of(rounds: int, runs: dict[str, Callable[[], Any]]) -> dict[str, float]:
-    """Median seconds of each run, the runs interleaved round by round."""
+def median_of(
+    rounds: int, runs: dict[str, Callable[[], Any]], spread: bool = False
+) -> dict[str, Any]:
+    """Median seconds of each run, the runs interleaved round by round; with
+    ``spread``, (median, fastest, slowest) for each."""
     times: dict[str, list[float]] = {name: [] for name in runs}
     for _ in range(rounds):
         for name, run in runs.items():
             times[name].append(timed(run))
+    if spread:
+        return {name: (statistics.median(t), min(t), max(t)) for name, t in times.items()}
     return {name: statistics.median(t) for name, t in times.items()}
 
 
@@ -330,11 +585,13 @@ def machine() -> list[str]:
                 break
     except OSError:
         pass
-    micro = "0.1.0" if MicroValue is not None else "not installed (pip install -e '.[bench]')"
+    missing = "not installed (pip install -e '.[bench]')"
+    micro = "0.1.0" if MicroValue is not None else missing
+    pytorch = torch_version() or missing
     blas = {k: v for k, v in os.environ.items() if k.startswith(("OPENBLAS", "OMP_", "MKL_"))}
     return [
         f"python {platform.python_version()} ({platform.python_implementation()}), "
-        f"numpy {np.__version__}, micrograd {micro}",
+        f"numpy {np.__version__}, micrograd {micro}, pytorch {pytorch}",
         f"cpu: {cpu}, {os.cpu_count()} logical cores, {platform.system()} {platform.machine()}",
         f"environment: {blas or 'no OPENBLAS_* settings'}; garbage collector on",
     ]
@@ -365,7 +622,7 @@ def measure(workloads: set[str], sizes: Sizes) -> tuple[list[list[str]], list[st
         g1 = t["graphgrad"] / sizes.w1_reps
         m1 = t["micrograd"] / sizes.w1_reps if micro else None
         rows.append(
-            ("W1 J = 3(a + b·c), per repetition", f"{g1 * 1e6:.2f} µs", _us(m1), "",
+            ("W1 J = 3(a + b·c), per repetition", f"{g1 * 1e6:.2f} µs", _us(m1), "", "",
              ratio(g1, m1), f"≤ 0.5× micrograd: {verdict(g1 / m1 if m1 else None, 0.5)}")
         )  # fmt: skip
 
@@ -383,17 +640,17 @@ def measure(workloads: set[str], sizes: Sizes) -> tuple[list[list[str]], list[st
         m_mem = w2_memory(MicroValue, micro_softplus, data) / m_nodes if m_nodes else None
         rows.append(
             (f"W2 scalar LR cost m={sizes.w2_m}, nx={sizes.w2_nx}, build + backward",
-             f"{g2 * 1e3:.2f} ms", _ms(m2), "", ratio(g2, m2),
+             f"{g2 * 1e3:.2f} ms", _ms(m2), "", "", ratio(g2, m2),
              f"≤ 0.5× micrograd: {verdict(g2 / m2 if m2 else None, 0.5)}")
         )  # fmt: skip
         rows.append(
             ("W2 time per node", f"{g2 / g_nodes * 1e6:.3f} µs",
-             _us(m2 / m_nodes if m2 and m_nodes else None), "",
+             _us(m2 / m_nodes if m2 and m_nodes else None), "", "",
              ratio(g2 / g_nodes, m2 / m_nodes if m2 and m_nodes else None),
              f"nodes: graphgrad {g_nodes}, micrograd {m_nodes or 'n/a'}")
         )  # fmt: skip
         rows.append(
-            ("W2 memory per node (after backward)", f"{g_mem:.0f} B", _bytes(m_mem), "",
+            ("W2 memory per node (after backward)", f"{g_mem:.0f} B", _bytes(m_mem), "", "",
              ratio(g_mem, m_mem),
              f"≤ 0.5× micrograd: {verdict(g_mem / m_mem if m_mem else None, 0.5)}")
         )  # fmt: skip
@@ -428,7 +685,7 @@ def measure(workloads: set[str], sizes: Sizes) -> tuple[list[list[str]], list[st
             rows.append(
                 (f"W3 chain N = {n:,}, per op", f"{per_op[n] * 1e6:.2f} µs",
                  "RecursionError" if micro and n > limit else ("" if not micro else "runs"), "",
-                 "", f"per-op time / N={first:,}'s: {per_op[n] / per_op[first]:.2f}{growth}")
+                 "", "", f"per-op time / N={first:,}'s: {per_op[n] / per_op[first]:.2f}{growth}")
             )  # fmt: skip
             previous = n
         last, before_last = sizes.w3_lengths[-1], sizes.w3_lengths[-2]
@@ -475,7 +732,7 @@ def measure(workloads: set[str], sizes: Sizes) -> tuple[list[list[str]], list[st
         g4, n4, lean4 = (t[k] / steps for k in ("graphgrad", "numpy", "numpy without J"))
         rows.append(
             (f"W4 vectorized LR m={sizes.w4_m:,}, nx={sizes.w4_nx}, per step",
-             f"{g4 * 1e3:.3f} ms", "", f"{n4 * 1e3:.3f} ms", ratio(g4, n4),
+             f"{g4 * 1e3:.3f} ms", "", "", f"{n4 * 1e3:.3f} ms", ratio(g4, n4),
              f"≤ 1.5× numpy: {verdict(g4 / n4, 1.5)}")
         )  # fmt: skip
         notes.append(
@@ -493,19 +750,107 @@ def measure(workloads: set[str], sizes: Sizes) -> tuple[list[list[str]], list[st
         )
 
     if "W5" in workloads:
-        sin = w5_defined_sin()
-        n = sizes.w5_length
-        t = median_of(
-            sizes.w5_rounds,
-            {"tanh": lambda: w5_chain(Value.tanh, n), "defined": lambda: w5_chain(sin, n)},
+        # W5
+        if load_torch():
+            torch.set_num_threads(1)
+        data = w5_data(sizes.w5_m)
+        steps = sizes.w5_steps
+        runs = {
+            "graphgrad": lambda: w5_graphgrad(data, steps),
+            "numpy": lambda: w5_numpy(data, steps),
+        }
+        if torch is not None:
+            runs["pytorch"] = lambda: w5_torch(data, steps)
+        ours, ours_cost = w5_graphgrad(data, steps)
+        gaps = {}
+        for name in runs:
+            if name != "graphgrad":
+                theirs, their_cost = runs[name]()
+                gaps[name] = max(
+                    abs(ours_cost - their_cost),
+                    *(float(np.max(np.abs(a - b))) for a, b in zip(ours, theirs, strict=True)),
+                )
+        t = median_of(sizes.w5_rounds, runs, spread=True)
+        g5, n5 = t["graphgrad"][0] / steps, t["numpy"][0] / steps
+        p5 = t["pytorch"][0] / steps if "pytorch" in t else None
+        spread = ", ".join(
+            f"{name} {low / steps * 1e6:.0f}–{high / steps * 1e6:.0f} µs"
+            for name, (_, low, high) in t.items()
         )
-        ratio5 = t["defined"] / t["tanh"]
-        per_op = t["defined"] / n
+        title = f"W5 MLP 2-16-16-1 tanh step, m={sizes.w5_m}"
         rows.append(
-            (f"W5 chain of a defined op (sin), N = {n:,}, per op", f"{per_op * 1e6:.2f} µs",
-             "", "", f"{ratio5:.2f}× tanh",
+            (f"{title}, vs numpy", f"{g5 * 1e6:.0f} µs", "", "", f"{n5 * 1e6:.0f} µs",
+             ratio(g5, n5), f"≤ 1.5× numpy: {verdict(g5 / n5, 1.5)}")
+        )  # fmt: skip
+        rows.append(
+            (f"{title}, vs PyTorch", f"{g5 * 1e6:.0f} µs", "", _us(p5, 0), "", ratio(g5, p5),
+             f"≤ 0.75× PyTorch: {verdict(g5 / p5 if p5 else None, 0.75)}")
+        )  # fmt: skip
+        notes.append(
+            f"W5: median of {sizes.w5_rounds} rounds of {steps} steps; range over the rounds: "
+            f"{spread}. After {steps} steps the parameters and cost differ from numpy's by "
+            f"{gaps['numpy']:.1e}"
+            + (f" and from PyTorch's by {gaps['pytorch']:.1e}" if "pytorch" in gaps else "")
+        )
+        small, large = w5_nodes(sizes.w5_m), w5_nodes(100 * sizes.w5_m)
+        notes.append(
+            f"W5 nodes per step: {small} for m = {sizes.w5_m:,}, {large} for "
+            f"m = {100 * sizes.w5_m:,} (two per layer, four for the cost, the leaves)"
+        )
+        if torch is not None:
+            notes.append(
+                "W5 optimizers: SGD (momentum 0.9, weight decay), Adam and AdamW against "
+                f"torch.optim over 20 steps: largest difference {optimizers_against_torch():.1e}"
+            )
+
+    if "W6" in workloads:
+        # W6
+        data = w6_data(sizes.w6_points)
+        micro = MicroMLP is not None
+        models: dict[str, Any] = {"graphgrad": w6_graphgrad_model()}
+        runs = {"graphgrad": lambda: w6_graphgrad_step(models["graphgrad"], data)}
+        if micro:
+            models["micrograd"] = w6_micrograd_model()
+            runs["micrograd"] = lambda: w6_micrograd_step(models["micrograd"], data)
+            twin = w6_graphgrad_model(copy_from=w6_micrograd_model())
+            loss_gap = max(
+                abs(
+                    w6_micrograd_step(models["micrograd"], data, k)
+                    - w6_graphgrad_step(twin, data, k)
+                )
+                for k in range(2)
+            )
+        t = median_of(sizes.w6_rounds, runs, spread=True)
+        g6 = t["graphgrad"][0]
+        m6 = t["micrograd"][0] if micro else None
+        rows.append(
+            (f"W6 micrograd's demo step, {sizes.w6_points} points (ScalarMLP)",
+             f"{g6 * 1e3:.1f} ms", _ms(m6, 1), "", "", ratio(g6, m6),
+             f"≤ 0.25× micrograd: {verdict(g6 / m6 if m6 else None, 0.25)}")
+        )  # fmt: skip
+        spread = ", ".join(
+            f"{name} {low * 1e3:.0f}–{high * 1e3:.0f} ms" for name, (_, low, high) in t.items()
+        )
+        notes.append(f"W6: median of {sizes.w6_rounds} steps; range: {spread}")
+        if micro:
+            notes.append(
+                "W6: started from micrograd's weights, graphgrad's loss equals micrograd's "
+                f"to {loss_gap:.1e} over two steps"
+            )
+
+    if "W7" in workloads:
+        sin = w7_defined_sin()
+        n = sizes.w7_length
+        t = median_of(
+            sizes.w7_rounds,
+            {"tanh": lambda: w7_chain(Value.tanh, n), "defined": lambda: w7_chain(sin, n)},
+        )
+        ratio7 = t["defined"] / t["tanh"]
+        rows.append(
+            (f"W7 chain of a defined op (sin), N = {n:,}, per op",
+             f"{t['defined'] / n * 1e6:.2f} µs", "", "", "", f"{ratio7:.2f}× tanh",
              f"≤ 1.5× a built-in tanh chain ({t['tanh'] / n * 1e6:.2f} µs/op): "
-             f"{verdict(ratio5, 1.5)}")
+             f"{verdict(ratio7, 1.5)}")
         )  # fmt: skip
 
     return rows, notes
@@ -527,6 +872,12 @@ def main(argv: list[str] | None = None) -> int:
         metavar="LIST",
         help="the workloads to run, e.g. W1,W4 (default: all)",
     )
+    parser.add_argument(
+        "--without",
+        default="",
+        metavar="LIST",
+        help="measure as if these were not installed: micrograd, torch (n/a in the table)",
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     workloads = {w.strip().upper() for w in args.only.split(",")}
@@ -535,6 +886,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(
             f"unknown workload(s) {', '.join(sorted(unknown))}: choose from {', '.join(WORKLOADS)}"
         )
+    without = {w.strip() for w in args.without.split(",") if w.strip()}
+    if without - {"micrograd", "torch"}:
+        parser.error("--without takes micrograd, torch or both")
     sizes = QUICK if args.quick else FULL
     if args.child:
         rows, notes = measure(workloads, sizes)
@@ -552,15 +906,17 @@ def main(argv: list[str] | None = None) -> int:
         command = [sys.executable, __file__, "--only", name, "--child"]
         if args.quick:
             command.append("--quick")
+        if without:
+            command += ["--without", ",".join(sorted(without))]
         # The child inherits the environment, --blas-threads included.
         child = subprocess.run(command, capture_output=True, text=True, check=False)
         if child.returncode != 0:
-            rows.append([f"{name} failed", "", "", "", "", child.stderr.strip()[-200:]])
+            rows.append([f"{name} failed", "", "", "", "", "", child.stderr.strip()[-200:]])
             continue
         result = json.loads(child.stdout.strip().splitlines()[-1])
         rows += result["rows"]
         notes += result["notes"]
-    header = ("workload", "graphgrad", "micrograd", "numpy", "ratio", "target / note")
+    header = ("workload", "graphgrad", "micrograd", "pytorch", "numpy", "ratio", "target / note")
     print()
     print("| " + " | ".join(header) + " |")
     print("|" + "|".join("---" for _ in header) + "|")
@@ -572,12 +928,12 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _us(x: float | None) -> str:
-    return f"{x * 1e6:.2f} µs" if x is not None else "n/a"
+def _us(x: float | None, digits: int = 2) -> str:
+    return f"{x * 1e6:.{digits}f} µs" if x is not None else "n/a"
 
 
-def _ms(x: float | None) -> str:
-    return f"{x * 1e3:.2f} ms" if x is not None else "n/a"
+def _ms(x: float | None, digits: int = 2) -> str:
+    return f"{x * 1e3:.{digits}f} ms" if x is not None else "n/a"
 
 
 def _bytes(x: float | None) -> str:

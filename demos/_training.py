@@ -1,5 +1,5 @@
-"""What the training demos share: their options, the train/test split, and a
-timed fit that prints the cost as it fell.
+"""What the training demos share: their options, the train/test split, a timed
+fit that prints the cost as it fell, and the plot of a decision boundary.
 
 Not a demo (hence the leading underscore): the demos import it.
 """
@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -69,3 +71,42 @@ def timed_fit(
     if explore is not None:
         size = explore.stat().st_size
         print(f"wrote the training page {explore} ({size / 1e3:.0f} kB): open it in a browser")
+
+
+def show_progress(args: argparse.Namespace) -> bool | None:
+    """fit's progress argument: a bar on a terminal (None), none with --no-progress."""
+    return False if args.no_progress else None
+
+
+def plot_decision_boundary(
+    ax: Any,
+    predict: Callable[[np.ndarray], np.ndarray],
+    X: np.ndarray,
+    y: np.ndarray,
+    title: str,
+    resolution: int = 200,
+) -> None:
+    """The classes ``predict`` gives over the plane around X, shaded, with the examples
+    on top, coloured by their class (as the notes' plot_decision_boundary draws them)."""
+    margin = 0.1 * (X.max(axis=0) - X.min(axis=0)) + 0.1
+    low, high = X.min(axis=0) - margin, X.max(axis=0) + margin
+    xx, yy = np.meshgrid(
+        np.linspace(low[0], high[0], resolution), np.linspace(low[1], high[1], resolution)
+    )
+    classes = predict(np.column_stack([xx.ravel(), yy.ravel()])).reshape(xx.shape)
+    k = int(max(classes.max(), y.max())) + 1
+    # The same colour for a class's region and its points: both scaled to [-0.5, k - 0.5].
+    ax.contourf(xx, yy, classes, levels=np.arange(k + 1) - 0.5, cmap="Spectral", alpha=0.3)
+    ax.scatter(X[:, 0], X[:, 1], c=y, cmap="Spectral", vmin=-0.5, vmax=k - 0.5, s=10,
+               edgecolors="k", linewidths=0.2)  # fmt: skip
+    ax.set(title=title, xticks=[], yticks=[])
+
+
+def matplotlib_pyplot() -> Any:
+    """pyplot drawing into files only (no window)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt

@@ -16,13 +16,14 @@ from graphgrad.trace import trace
 from graphgrad.value import Value
 
 # After the core: nn is built on it.  It imports tqdm only when a bar is shown.
-from graphgrad import nn  # isort: skip
+from graphgrad import datasets, nn  # isort: skip
 
 __version__ = "0.1.0"
 
 __all__ = [
     "GradcheckError",
     "Value",
+    "datasets",
     "define_op",
     "draw",
     "explore",

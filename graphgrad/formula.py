@@ -215,6 +215,8 @@ def op_table() -> list[tuple[str, str, str, str]]:
             call = written.replace("·", " * ")
         elif op.method == "T":
             call = f"{op.inputs[0]}.T"
+        elif op.method == "__getitem__":
+            call = f"{op.inputs[0]}[index]"
         elif op.method is not None:
             others = ", ".join(op.inputs[1:] + tuple(f"{p}=..." for p in op.param_names))
             call = f"{op.inputs[0]}.{op.method}({others})"

@@ -22,7 +22,6 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Callable, Mapping
-from contextvars import ContextVar
 from types import MappingProxyType
 from typing import Any
 
@@ -38,7 +37,7 @@ Data = Any
 # None marks an input that never takes a gradient.
 Partial = float | Callable[..., Any] | None
 
-NOTATIONS = ("infix", "prefix", "function", "postfix")
+NOTATIONS = ("infix", "prefix", "function", "postfix", "index")
 
 
 class Operand:
@@ -59,13 +58,22 @@ class DomainError(ValueError):
     """An op was applied where it is not defined (log of a negative number, ...)."""
 
 
+class BadIndexError(DomainError, IndexError):
+    """An index outside a node's shape (``z[5]`` of 3 elements).
+
+    Also an IndexError, so that iterating over a Value stops at its end, as
+    iterating over a numpy array does.
+    """
+
+
 class Op:
     """One entry of the op table.
 
     - ``name``: how the op is known (``node.op``, the command line, errors).
     - ``symbol`` and ``notation``: how it is written.  ``"infix"`` (``a + b``;
       the symbol is the Python operator), ``"prefix"`` (``-x``), ``"function"``
-      (``σ(z)``; the symbol is the name shown) or ``"postfix"`` (``xᵀ``).
+      (``σ(z)``; the symbol is the name shown), ``"postfix"`` (``xᵀ``) or
+      ``"index"`` (``z[:, 0]``, its ``index`` parameter in brackets).
       ``shown`` may replace the notation with a formula over the inputs
       (``k·x**e``), written with ops like a rule.
     - ``forward``: computes the op on floats and float64 arrays.
@@ -164,6 +172,8 @@ class Op:
         """Apply the op: to floats and arrays (a float or an array), or to Values
         (a node) or symbols (a formula) if any argument is one."""
         for arg in args:
+            if type(arg) is np.ndarray or type(arg) is float:
+                continue  # the common case, inside rules: data
             if isinstance(arg, Operand):
                 if not arg.is_node:
                     return type(arg).apply_op(self, args, params)
@@ -174,12 +184,17 @@ class Op:
                 return type(arg).apply_op(self, args, params)  # says what is wrong
         if len(args) != len(self.partials):
             raise TypeError(f"{self.name} takes {self.arity} input(s), got {len(args)}")
-        if _raising.get():  # inside the engine, whose caller says what failed
-            return self.evaluate(*args, **params)
-        datas = tuple(float(a) if type(a) is int else a for a in args)
+        datas = args
+        for a in args:
+            if type(a) is int:
+                datas = tuple(float(a) if type(a) is int else a for a in args)
+                break
         try:
-            with raising():
+            if is_raising():  # inside a backward pass over arrays: numpy raises already
                 result = self.evaluate(*datas, **params)
+            else:
+                with raising():
+                    result = self.evaluate(*datas, **params)
             if type(result) is float and result - result != 0.0:
                 raise not_finite(result)
         except (ArithmeticError, ValueError) as exc:
@@ -247,32 +262,72 @@ class Op:
 # array computation fails as a float one does; underflow to 0 is fine.
 RAISE = {"over": "raise", "divide": "raise", "invalid": "raise", "under": "ignore"}
 
-# True in this thread while numpy raises as RAISE says (see raising): an op
-# called then on arrays need not set numpy's error state again (about 1 µs).
-_raising: ContextVar[bool] = ContextVar("graphgrad_raising", default=False)
+try:  # numpy >= 2: the error state is a context variable holding an "extobj"
+    from numpy._core._ufunc_config import (  # type: ignore[attr-defined]
+        _extobj_contextvar as _numpy_errors,
+    )
+    from numpy._core._ufunc_config import (  # type: ignore[attr-defined]
+        _make_extobj as _make_numpy_errors,
+    )
+except ImportError:  # older numpy: np.errstate itself, about 1 µs slower per use
+    _numpy_errors = None
+
+# The raising state made from each state a thread was in (numpy's buffer size
+# and error callback kept), so that entering it is one context-variable set.
+_raising_from: dict[Any, Any] = {}
+_raising_states: set[Any] = set()
+
+
+def is_raising() -> bool:
+    """True inside ``raising()`` (in this thread): ops need not enter it again."""
+    return _numpy_errors is not None and _numpy_errors.get() in _raising_states
+
+
+def enter_raising() -> Any:
+    """Switch numpy to raising (``RAISE``) in this thread; returns what
+    :func:`leave_raising` needs to switch back.  As ``np.errstate(**RAISE)``,
+    but it reuses the state made from the one in force (numpy's buffer size
+    and error callback kept) instead of making it anew each time, which cost
+    about 1 µs for every array node of a graph, forward and backward."""
+    if _numpy_errors is None:
+        errstate = np.errstate(**RAISE)  # type: ignore[arg-type]
+        errstate.__enter__()
+        return errstate
+    current = _numpy_errors.get()
+    state = _raising_from.get(current)
+    if state is None:
+        if len(_raising_from) > 64:  # states a program set and left: forget them
+            _raising_from.clear()
+            _raising_states.clear()
+        token = _numpy_errors.set(current)
+        try:
+            state = _make_numpy_errors(**RAISE)
+        finally:
+            _numpy_errors.reset(token)
+        _raising_from[current] = state
+        _raising_states.add(state)
+    return _numpy_errors.set(state)
+
+
+def leave_raising(token: Any) -> None:
+    """Undo :func:`enter_raising`."""
+    if _numpy_errors is None:
+        token.__exit__(None, None, None)
+    else:
+        _numpy_errors.reset(token)
 
 
 class raising:
-    """numpy raises on overflow, division by zero and NaN in this thread, for the block.
+    """``with raising():`` is ``with np.errstate(**RAISE):``, made cheap (see
+    :func:`enter_raising`)."""
 
-    A class rather than a generator-based context manager: it is entered once
-    per array op, and this way costs half as much.
-    """
-
-    __slots__ = ("_errstate", "_token")
+    __slots__ = ("_token",)
 
     def __enter__(self) -> None:
-        if _raising.get():
-            self._errstate: Any = None
-            return
-        self._token = _raising.set(True)
-        self._errstate = np.errstate(**RAISE)  # type: ignore[arg-type]
-        self._errstate.__enter__()
+        self._token = enter_raising()
 
-    def __exit__(self, *exc_info: object) -> None:
-        if self._errstate is not None:
-            self._errstate.__exit__(*exc_info)
-            _raising.reset(self._token)
+    def __exit__(self, *exc_info: Any) -> None:
+        leave_raising(self._token)
 
 
 def not_finite(x: float) -> ArithmeticError | ValueError:
@@ -392,7 +447,12 @@ def _axes(axis: int | tuple[int, ...] | None, ndim: int) -> tuple[int, ...]:
     """``axis`` as a sorted tuple of non-negative axes (all of them for None)."""
     if axis is None:
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    if isinstance(axis, (int, np.integer)):
+        axes: tuple[Any, ...] = (axis,)
+    elif isinstance(axis, (tuple, list)):
+        axes = tuple(axis)
+    else:
+        raise TypeError(f"axis must be an int, a tuple of ints or None, got {axis!r}")
     normalized = []
     for a in axes:
         if isinstance(a, bool) or not isinstance(a, (int, np.integer)):
@@ -524,7 +584,9 @@ def _sum(x: Data, *, axis: Any = None, keepdims: bool = False) -> Data:
         if axis not in (None, (), 0, -1) or keepdims:
             raise ValueError("a number has no axes to sum over")
         return x
-    return np.sum(x, axis=_axes(axis, x.ndim), keepdims=keepdims)
+    # The ufunc itself: np.sum's own Python layer costs more than the sum of a small array.
+    axes = None if axis is None else _axes(axis, x.ndim)
+    return np.add.reduce(x, axis=axes, keepdims=keepdims)  # type: ignore[call-overload]
 
 
 def _mean(x: Data, *, axis: Any = None, keepdims: bool = False) -> Data:
@@ -533,9 +595,11 @@ def _mean(x: Data, *, axis: Any = None, keepdims: bool = False) -> Data:
             raise ValueError("a number has no axes to average over")
         return x
     axes = _axes(axis, x.ndim)
-    if x.size == 0 or any(x.shape[a] == 0 for a in axes):
+    count = math.prod(x.shape[a] for a in axes)
+    if count == 0:
         raise ValueError("mean of an empty array")
-    return np.mean(x, axis=axes, keepdims=keepdims)
+    # What np.mean computes (the sum, then one division), without its Python layer.
+    return np.add.reduce(x, axis=axes, keepdims=keepdims) / count  # type: ignore[call-overload]
 
 
 def _spread(g: Data, x: Data, axis: Any, keepdims: bool) -> Data:
@@ -558,6 +622,16 @@ def _matmul(x: Data, y: Data) -> Data:
     return np.matmul(x, y)
 
 
+def _affine(x: Data, w: Data, b: Data) -> Data:
+    out = _matmul(x, w)
+    if type(out) is not np.ndarray:  # a 1-D x and w: a number
+        return out + b
+    if np.shape(b) == out.shape[-1:] or np.shape(b) == ():
+        out += b  # the product is new: add b in place, one array fewer
+        return out
+    return out + b  # b broadcasts to a larger shape than x @ w: numpy decides
+
+
 def _outer(x: Data, y: Data) -> Data:
     # np.outer would flatten a 2-D input, and its gradient would lose the shape.
     if not isinstance(x, np.ndarray) or not isinstance(y, np.ndarray):
@@ -576,11 +650,175 @@ def _reshape(x: Data, *, shape: tuple[int, ...]) -> Data:
     return np.reshape(x, target)
 
 
+def _reduced(x: Data, axis: Any, what: str) -> tuple[int, ...]:
+    """The axes a reduction of x runs over; ValueError for an empty one."""
+    axes = _axes(axis, x.ndim)
+    if x.size == 0 or any(x.shape[a] == 0 for a in axes):
+        raise ValueError(f"{what} of an empty array")
+    return axes
+
+
+def _number_reduced(x: float, axis: Any, keepdims: bool, what: str) -> float:
+    # A number reduces to itself, over no axis (or the one axis 0/-1 numpy allows).
+    if axis not in (None, (), 0, -1) or keepdims:
+        raise ValueError(f"a number has no axes to take the {what} over")
+    return x
+
+
+def _max(x: Data, *, axis: Any = None, keepdims: bool = False) -> Data:
+    if not isinstance(x, np.ndarray):
+        return _number_reduced(x, axis, keepdims, "max")
+    return np.max(x, axis=_reduced(x, axis, "max"), keepdims=keepdims)
+
+
+def _logsumexp(x: Data, *, axis: Any = None, keepdims: bool = False) -> Data:
+    # log Σ e^x = top + log Σ e^(x - top) with top = max x: no term exceeds e^0,
+    # so logits of any size give a finite result (terms far below top underflow to 0).
+    if not isinstance(x, np.ndarray):
+        return _number_reduced(x, axis, keepdims, "logsumexp")
+    axes = _reduced(x, axis, "logsumexp")
+    top = np.max(x, axis=axes, keepdims=True)
+    shifted = np.subtract(x, top)
+    np.exp(shifted, out=shifted)
+    result = np.sum(shifted, axis=axes, keepdims=True)
+    np.log(result, out=result)
+    result += top
+    return result if keepdims else np.squeeze(result, axis=axes)
+
+
+def _softmax(x: Data, axis: Any) -> Data:
+    """e^x / Σ e^x over ``axis``, written with ops so that it can be differentiated.
+
+    Each e^x is taken relative to the max, a constant of the data: e^(x - max)
+    never overflows, and x - max is exact where it matters, so the result is
+    correctly rounded even for logits near ±1000 (e^(x - logsumexp) would lose
+    the digits that logsumexp's size takes).  The constant cancels in the ratio,
+    so no derivative is lost with it.
+    """
+    xd = payload(x)
+    if not isinstance(xd, np.ndarray):
+        return ones_like(x)
+    e = exp(x - np.max(xd, axis=_axes(axis, xd.ndim), keepdims=True))
+    return e / total(e, axis=axis, keepdims=True)
+
+
+def _max_share(x: Data, out: Data, axis: Any, keepdims: bool) -> Data:
+    """Which elements of x are the max, each as its share of the gradient: 1 for the
+    one max, 1/k each for k tied ones (as PyTorch's amax).  A constant of the data."""
+    xd = payload(x)
+    if not isinstance(xd, np.ndarray):
+        return 1.0
+    top = np.reshape(payload(out), kept_shape(xd, axis))
+    hit = (xd == top).astype(np.float64)
+    return hit / np.sum(hit, axis=_axes(axis, xd.ndim), keepdims=True)
+
+
+# --- indexing ---------------------------------------------------------------------------------
+
+# What an index may hold, element by element (numpy's basic and integer-array indexing).
+_INDEX_HELP = "an index is made of ints, slices, None, ..., and arrays or lists of ints or bools"
+
+
+def check_index(index: Any) -> Any:
+    """``index`` in the form a node keeps: lists become read-only integer or bool arrays
+    (copies, so later edits to the caller's list change nothing).  TypeError for
+    anything that is not an index (a float, a Value, a string)."""
+    if type(index) is int or type(index) is slice:
+        return _check_part(index)
+    if type(index) is tuple:
+        return tuple(_check_part(part) for part in index)
+    return _check_part(index)
+
+
+def _check_part(part: Any) -> Any:
+    if part is None or part is Ellipsis:
+        return part
+    if isinstance(part, slice):
+        for end in (part.start, part.stop, part.step):
+            if end is not None and (
+                isinstance(end, (bool, np.bool_)) or not isinstance(end, (int, np.integer))
+            ):
+                raise TypeError(f"slice bounds must be ints or None, got {end!r}")
+        return slice(*(None if e is None else int(e) for e in (part.start, part.stop, part.step)))
+    if isinstance(part, (bool, np.bool_)):
+        raise TypeError(f"a bool is not an index ({_INDEX_HELP})")
+    if isinstance(part, (int, np.integer)):
+        return int(part)
+    if isinstance(part, (list, np.ndarray)):
+        array = np.array(part)
+        if array.dtype.kind == "b" or (array.size == 0 and array.dtype.kind == "f"):
+            array = array.astype(np.bool_ if array.dtype.kind == "b" else np.intp)
+        elif array.dtype.kind in "iu":
+            array = array.astype(np.intp)
+        else:
+            raise TypeError(f"an index array must hold ints or bools, got dtype {array.dtype}")
+        array.flags.writeable = False
+        return array
+    raise TypeError(f"cannot index with {type(part).__name__} {part!r:.40}: {_INDEX_HELP}")
+
+
+def _is_basic(index: Any) -> bool:
+    """True for an index without arrays, which can never pick an element twice."""
+    parts = index if type(index) is tuple else (index,)
+    return not any(isinstance(p, np.ndarray) for p in parts)
+
+
+def format_index(index: Any) -> str:
+    """An index as Python writes it between brackets: ``:, 0`` for ``(slice(None), 0)``."""
+    parts = index if type(index) is tuple else (index,)
+    return ", ".join(_format_part(p) for p in parts)
+
+
+def _format_part(part: Any) -> str:
+    if part is None:
+        return "None"
+    if part is Ellipsis:
+        return "..."
+    if isinstance(part, slice):
+        text = ":".join("" if e is None else str(e) for e in (part.start, part.stop))
+        return text if part.step is None else f"{text}:{part.step}"
+    if isinstance(part, np.ndarray):
+        return f"[{', '.join(map(str, part.tolist()))}]" if part.size <= 4 else "[…]"
+    return str(part)
+
+
+def _index_error(exc: IndexError) -> BadIndexError:
+    return BadIndexError(str(exc).replace("index", "the index", 1))
+
+
+def _getitem(x: Data, *, index: Any) -> Data:
+    if not isinstance(x, np.ndarray):
+        raise TypeError("a number cannot be indexed")
+    try:
+        result = x[check_index(index)]
+    except IndexError as exc:
+        raise _index_error(exc) from None
+    # A copy, not a view: the node owns its data, as every other node does.
+    return result.copy() if isinstance(result, np.ndarray) else result
+
+
+def _scatter(x: Data, *, shape: tuple[int, ...], index: Any) -> Data:
+    """Zeros of ``shape`` with x added at ``index``: the gradient of indexing."""
+    out = np.zeros(shape)
+    index = check_index(index)
+    try:
+        if _is_basic(index):
+            out[index] = x
+        else:
+            np.add.at(out, index, x)  # an element picked twice gets both shares
+    except IndexError as exc:
+        raise _index_error(exc) from None
+    return out
+
+
 # --- Vector-Jacobian rules of the ops that are not elementwise --------------------------------
 
 
 def _ndims(x: Data, y: Data) -> tuple[int, int]:
     return len(shape_of(x)), len(shape_of(y))
+
+
+# ``.T`` is the transpose op on Values and symbols, and a view on arrays.
 
 
 def _matmul_vjp_left(g: Data, x: Data, y: Data, out: Data) -> Data:
@@ -591,7 +829,7 @@ def _matmul_vjp_left(g: Data, x: Data, y: Data, out: Data) -> Data:
         return outer(g, y)
     if xn == 1:
         return matmul(y, g)
-    return matmul(g, transpose(y))
+    return matmul(g, y.T)
 
 
 def _matmul_vjp_right(g: Data, x: Data, y: Data, out: Data) -> Data:
@@ -602,7 +840,7 @@ def _matmul_vjp_right(g: Data, x: Data, y: Data, out: Data) -> Data:
         return matmul(g, x)
     if xn == 1:
         return outer(x, g)
-    return matmul(transpose(x), g)
+    return matmul(x.T, g)
 
 
 # --- The table -------------------------------------------------------------------------------
@@ -628,6 +866,11 @@ matmul: Op
 outer: Op
 transpose: Op
 reshape: Op
+affine: Op
+amax: Op
+logsumexp: Op
+getitem: Op
+scatter: Op
 
 # Arithmetic first; then the functions of the notes; then the helpers that the
 # derivatives of pow need; then reductions and linear algebra.  Each rule is
@@ -817,6 +1060,64 @@ RESHAPE = Op(
     param_names=("shape",),
 )
 
+AFFINE = Op(
+    "affine",
+    _affine,
+    # x @ w's two rules, and b's share is g itself (summed over the rows it broadcast to).
+    (
+        lambda g, x, w, b, out: _matmul_vjp_left(g, x, w, out),
+        lambda g, x, w, b, out: _matmul_vjp_right(g, x, w, out),
+        lambda g, x, w, b, out: g,
+    ),
+    inputs=("x", "w", "b"),
+    elementwise=False,
+    method="affine",
+    shown=lambda x, w, b: x @ w + b,
+)
+MAX = Op(
+    "max",
+    _max,
+    (
+        lambda g, x, out, axis=None, keepdims=False: (
+            _spread(g, x, axis, keepdims) * _max_share(x, out, axis, keepdims)
+        ),
+    ),
+    elementwise=False,
+    method="max",
+    param_names=("axis", "keepdims"),
+)
+LOGSUMEXP = Op(
+    "logsumexp",
+    _logsumexp,
+    # d/dx log Σ e^x = e^x / Σ e^x: the softmax.
+    (
+        lambda g, x, out, axis=None, keepdims=False: (
+            _spread(g, x, axis, keepdims) * _softmax(x, axis)
+        ),
+    ),
+    elementwise=False,
+    method="logsumexp",
+    param_names=("axis", "keepdims"),
+)
+GETITEM = Op(
+    "getitem",
+    _getitem,
+    (lambda g, x, out, index: scatter(g, shape=shape_of(x), index=index),),
+    symbol="[]",
+    notation="index",
+    elementwise=False,
+    method="__getitem__",
+    param_names=("index",),
+)
+SCATTER = Op(
+    "scatter",
+    _scatter,
+    (lambda g, x, out, shape, index: getitem(g, index=index),),
+    elementwise=False,
+    method="scatter",
+    param_names=("shape", "index"),
+)
+
 for _op in (
     ADD,
     SUB,
@@ -839,6 +1140,11 @@ for _op in (
     OUTER,
     TRANSPOSE,
     RESHAPE,
+    AFFINE,
+    MAX,
+    LOGSUMEXP,
+    GETITEM,
+    SCATTER,
 ):
     register(_op)
 
@@ -847,3 +1153,4 @@ add, sub, mul, div, neg, power = ADD, SUB, MUL, DIV, NEG, POW
 exp, log, sigmoid, tanh, relu, softplus, step = EXP, LOG, SIGMOID, TANH, RELU, SOFTPLUS, STEP
 scaled_pow, xlogy = SCALED_POW, XLOGY
 total, mean, matmul, outer, transpose, reshape = SUM, MEAN, MATMUL, OUTER, TRANSPOSE, RESHAPE
+affine, amax, logsumexp, getitem, scatter = AFFINE, MAX, LOGSUMEXP, GETITEM, SCATTER

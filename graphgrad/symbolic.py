@@ -129,7 +129,15 @@ def _operator(op: Op, reflected: bool) -> Callable[..., Sym]:
 
 
 def _method(op: Op) -> Callable[..., Sym]:
-    return lambda self, *args, **params: op(self, *args, **params)
+    # As on a Value: the other inputs first, then the parameters in order
+    # (``z.sum(1)``, ``z[0]``), or the parameters by name.
+    others = op.arity - 1
+
+    def method(self: Sym, *args: Any, **params: Any) -> Sym:
+        named = dict(zip(op.param_names, args[others:], strict=False))
+        return op(self, *args[:others], **named, **params)  # type: ignore[no-any-return]
+
+    return method
 
 
 def _install_operators() -> None:
@@ -144,6 +152,12 @@ def _install_operators() -> None:
 
 
 _install_operators()
+
+
+def _param_text(name: str, value: Any) -> str:
+    if name == "index":
+        return f"[{ops.format_index(value)}]"
+    return repr(value)
 
 
 # --- Python source, for compiled steps ------------------------------------------------------
@@ -278,6 +292,10 @@ def _written(sym: Sym, digits: int) -> tuple[str, int]:
     if op.notation == "postfix":
         ((inner, ip),) = parts
         return f"{inner if ip >= _ATOM else f'({inner})'}{op.symbol}", _ATOM
+    if op.notation == "index":
+        ((inner, ip),) = parts
+        index = ops.format_index(op.params["index"]) if "index" in op.params else "…"
+        return f"{inner if ip >= _ATOM else f'({inner})'}[{index}]", _ATOM
     arguments = [text for text, _ in parts]
-    arguments += [f"{key}={value!r}" for key, value in op.params.items()]
+    arguments += [f"{key}={_param_text(key, value)}" for key, value in op.params.items()]
     return f"{op.symbol}({', '.join(arguments)})", _ATOM

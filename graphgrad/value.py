@@ -23,7 +23,7 @@ from graphgrad.backward import run as run_backward
 from graphgrad.backward import run_with_graph as run_backward_with_graph
 from graphgrad.graph import describe
 from graphgrad.mode import recording, transforms
-from graphgrad.ops import RAISE, Op, Operand, error_like, not_finite
+from graphgrad.ops import Op, Operand, enter_raising, error_like, leave_raising, not_finite
 from graphgrad.symbolic import Sym, input_names, to_source
 
 Array = npt.NDArray[np.float64]
@@ -228,6 +228,14 @@ class Value(Operand):
             return ops.MEAN.apply(self)  # type: ignore[no-any-return]
         return ops.MEAN.apply(self, axis=axis, keepdims=keepdims)  # type: ignore[no-any-return]
 
+    def affine(self, w: Operand_, b: Operand_) -> Value:
+        """``self @ w + b`` as one node: a layer's Z = X W + b for all m examples.
+
+        The same numbers and gradients as the three-op expression (b's gradient
+        summed over the rows it was added to), one node instead of two.
+        """
+        return Value.apply_op(ops.AFFINE, (self, w, b), {})
+
     def outer(self, other: Operand_) -> Value:
         """The outer product of two 1-D array nodes: shape (n,) and (k,) give (n, k)."""
         return Value.apply_op(ops.OUTER, (self, other), {})
@@ -245,6 +253,43 @@ class Value(Operand):
         else:
             target = tuple(int(n) for n in shape)  # type: ignore[arg-type]
         return ops.RESHAPE.apply(self, shape=target)  # type: ignore[no-any-return]
+
+    def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Value:
+        """The largest element (a scalar node), or the largest over ``axis`` as numpy's max.
+
+        Its gradient goes to the largest element; k tied ones get 1/k of it
+        each, as PyTorch's ``amax`` does.
+        """
+        return ops.MAX.apply(self, axis=axis, keepdims=keepdims)  # type: ignore[no-any-return]
+
+    def logsumexp(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Value:
+        """log Σ e^x over all elements or over ``axis``, computed without overflow.
+
+        Its gradient is the softmax of the elements; the log-softmax of logits
+        z over classes is ``z - z.logsumexp(axis=1, keepdims=True)``.
+        """
+        return ops.LOGSUMEXP.apply(  # type: ignore[no-any-return]
+            self, axis=axis, keepdims=keepdims
+        )
+
+    def __getitem__(self, index: Any) -> Value:
+        """Indexing and slicing as numpy's: ``z[:, 0]``, ``z[i]``, ``z[rows, labels]``.
+
+        The index is kept with the node; the gradient goes back to the elements
+        picked (twice to one picked twice).  BadIndexError (an IndexError)
+        names the node when the index is outside its shape.
+        """
+        if type(self.data) is float:
+            raise TypeError(f"cannot index {describe(self)}: it holds a number, not an array")
+        return ops.GETITEM.apply(self, index=ops.check_index(index))  # type: ignore[no-any-return]
+
+    def scatter(self, shape: Sequence[int], index: Any) -> Value:
+        """Zeros of ``shape`` with this node's elements added at ``index``: the
+        gradient of indexing (``x[index]``), an op so that it can be differentiated."""
+        target = tuple(int(n) for n in shape)
+        return ops.SCATTER.apply(  # type: ignore[no-any-return]
+            self, shape=target, index=ops.check_index(index)
+        )
 
     # --- gradients ----------------------------------------------------------------------
 
@@ -553,51 +598,42 @@ def compile_apply(op: Op, reflected: bool = False, as_function: bool = False) ->
     return apply
 
 
-def general_forward(op: Op, inputs: tuple[Value, ...], params: Mapping[str, Any]) -> Data:
-    """An op's forward rule on any data (arrays, or ops without a float path), checked.
+# Ops whose result may overflow without numpy saying so: products done by BLAS
+# (on worker threads, whose floating-point flags numpy never sees).  Every other
+# op of the table runs under numpy's raising error state, so from finite inputs
+# it gives a finite result or raises.
+_UNREPORTED_OVERFLOW = frozenset({"matmul", "affine"})
 
-    Runs once per array op, so it is written for speed: a loop rather than
-    comprehensions, the op's forward called directly.
-    """
-    datas = []
-    numbers = True
-    for x in inputs:
-        d = x.data
-        kind = type(d)
-        if kind is not float:
-            if kind is not np.ndarray:
-                raise TypeError(
-                    f"the data of {describe(x)} is {kind.__name__} {_clip(repr(d))}: "
-                    "a node holds a float or a float64 numpy array (assign e.g. 5.0, not 5)"
-                )
-            numbers = False
-        datas.append(d)
-    forward = op.float_forward if numbers and op.float_forward is not None else op.forward
+
+def general_forward(op: Op, inputs: tuple[Value, ...], params: Mapping[str, Any]) -> Data:
+    """An op's forward rule on any data (arrays, or ops without a float path), checked."""
+    datas = [x.data for x in inputs]
+    for d in datas:
+        if type(d) is not np.ndarray and type(d) is not float:
+            _bad_data(inputs)
+    token = enter_raising()
     try:
-        # numpy's error state directly, not raising(): a forward rule calls numpy,
-        # not graphgrad's ops, and this is 0.4 µs cheaper per array op.
-        with np.errstate(**RAISE):  # type: ignore[arg-type]
-            data = forward(*datas, **params)
+        data = op.evaluate(*datas, **params)
     except (ArithmeticError, ValueError) as exc:
         raise forward_error(op, inputs, exc) from None
     except TypeError as exc:
-        if op.builtin:
+        if op.builtin and not op.params:
             raise
+        if op.builtin:  # a parameter of the wrong kind (axis=1.0): say which node
+            raise TypeError(f"{op.name} of {_of(inputs)}: {exc}") from None
         raise TypeError(f"the forward rule of {op.name} failed on {_of(inputs)}: {exc}") from None
-    if type(data) is np.ndarray and data.ndim:
-        if data.dtype is not _FLOAT64:
+    finally:
+        leave_raising(token)
+    if type(data) is np.ndarray:  # evaluate made a 0-d result a float
+        if data.dtype.char != "d":
             if data.dtype.kind not in "iuf":
                 raise TypeError(
                     f"the forward rule of {op.name} gave an array of dtype {data.dtype}"
                 )
             data = data.astype(np.float64)
-        if not (op.elementwise and op.builtin):
-            # Finite inputs, and numpy raised on overflow, division by zero and NaN:
-            # an elementwise result of the table is finite.  Not so for matmul and
-            # reductions (BLAS need not report overflow) or a user's op.
-            bad = ~np.isfinite(data)
-            if bad.any():
-                raise forward_error(op, inputs, not_finite(float(data[bad].flat[0])))
+        if (not op.builtin or op.name in _UNREPORTED_OVERFLOW) and not np.isfinite(data).all():
+            bad = data[~np.isfinite(data)]
+            raise forward_error(op, inputs, not_finite(float(bad.flat[0])))
         result: Array = data
         return result
     if isinstance(data, (float, int, np.floating, np.integer, np.ndarray)):
@@ -610,7 +646,14 @@ def general_forward(op: Op, inputs: tuple[Value, ...], params: Mapping[str, Any]
     )
 
 
-_FLOAT64 = np.dtype(np.float64)
+def _bad_data(inputs: tuple[Value, ...]) -> None:
+    for x in inputs:
+        d = x.data
+        if type(d) is not float and type(d) is not np.ndarray:
+            raise TypeError(
+                f"the data of {describe(x)} is {type(d).__name__} {_clip(repr(d))}: "
+                "a node holds a float or a float64 numpy array (assign e.g. 5.0, not 5)"
+            )
 
 
 # --- messages ---------------------------------------------------------------------------

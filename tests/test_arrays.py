@@ -17,7 +17,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from graphgrad import Value, no_grad
+from graphgrad import Value, gradgradcheck, no_grad
 from graphgrad.ops import OPS
 
 Array = np.ndarray[Any, np.dtype[np.float64]]
@@ -277,6 +277,198 @@ def test_transpose_of_a_number_and_of_a_vector_is_itself() -> None:
     (a.T * 3.0 + (v.T * v).sum()).backward()
     assert a.grad == 3.0
     assert_grad(v, 2 * v.data)
+
+
+# --- every op that is not elementwise, against numpy written out ---------------------------
+
+
+def _numpy_logsumexp(x: Array, axis: Any, keepdims: bool) -> Any:
+    top = np.max(x, axis=axis, keepdims=True)
+    result = np.log(np.sum(np.exp(x - top), axis=axis, keepdims=True)) + top
+    return result if keepdims else np.squeeze(result, axis=axis)
+
+
+def _numpy_scatter(x: Array, shape: tuple[int, ...], index: Any) -> Array:
+    out = np.zeros(shape)
+    np.add.at(out, index, x)
+    return out
+
+
+# name -> cases of (input shapes, parameters, numpy oracle of the forward rule).
+# The oracles are numpy's own functions, written independently of the table.
+NOT_ELEMENTWISE: dict[str, list[tuple[list[tuple[int, ...]], dict[str, Any], Callable[..., Any]]]]
+NOT_ELEMENTWISE = {
+    "sum": [
+        ([(3, 4)], {"axis": 1, "keepdims": True}, lambda x: np.sum(x, axis=1, keepdims=True)),
+        ([(2, 3, 2)], {"axis": (0, 2)}, lambda x: np.sum(x, axis=(0, 2))),
+    ],
+    "mean": [([(3, 4)], {"axis": 0}, lambda x: np.mean(x, axis=0))],
+    "max": [
+        ([(3, 4)], {"axis": 1}, lambda x: np.max(x, axis=1)),
+        ([(3, 4)], {"axis": 0, "keepdims": True}, lambda x: np.max(x, axis=0, keepdims=True)),
+        ([(2, 3)], {}, np.max),
+        ([(2, 2, 3)], {"axis": -1}, lambda x: np.max(x, axis=-1)),
+    ],
+    "logsumexp": [
+        ([(3, 4)], {"axis": 1}, lambda x: _numpy_logsumexp(x, 1, False)),
+        ([(3, 4)], {"axis": 0, "keepdims": True}, lambda x: _numpy_logsumexp(x, 0, True)),
+        ([(5,)], {}, lambda x: _numpy_logsumexp(x, None, False)),
+    ],
+    "getitem": [
+        ([(3, 2)], {"index": (slice(None), 0)}, lambda x: x[:, 0]),
+        ([(3, 2)], {"index": 1}, lambda x: x[1]),
+        ([(3, 2)], {"index": (2, -1)}, lambda x: x[2, -1]),
+        ([(4, 3)], {"index": (np.arange(4), np.array([0, 2, 1, 2]))},
+         lambda x: x[np.arange(4), np.array([0, 2, 1, 2])]),
+        ([(5,)], {"index": np.array([0, 0, 3])}, lambda x: x[np.array([0, 0, 3])]),
+        ([(5,)], {"index": slice(4, 0, -2)}, lambda x: x[4:0:-2]),
+        ([(3, 2)], {"index": np.array([True, False, True])},
+         lambda x: x[np.array([True, False, True])]),
+        ([(2, 3)], {"index": (Ellipsis, None, 1)}, lambda x: x[..., None, 1]),
+    ],
+    "scatter": [
+        ([(3,)], {"shape": (3, 2), "index": (slice(None), 1)},
+         lambda x: _numpy_scatter(x, (3, 2), (slice(None), 1))),
+        ([(3,)], {"shape": (4,), "index": np.array([2, 0, 2])},
+         lambda x: _numpy_scatter(x, (4,), np.array([2, 0, 2]))),
+    ],
+    "matmul": [([(2, 3), (3, 4)], {}, np.matmul), ([(3,), (3, 2)], {}, np.matmul)],
+    "outer": [([(2,), (3,)], {}, np.outer)],
+    "affine": [
+        ([(4, 2), (2, 3), (3,)], {}, lambda x, w, b: x @ w + b),
+        ([(2,), (2, 3), (3,)], {}, lambda x, w, b: x @ w + b),
+        ([(4, 2), (2, 1), (4, 1)], {}, lambda x, w, b: x @ w + b),
+    ],
+    "transpose": [([(2, 3)], {}, np.transpose)],
+    "reshape": [([(2, 3)], {"shape": (3, 2)}, lambda x: np.reshape(x, (3, 2)))],
+}  # fmt: skip
+NOT_ELEMENTWISE_CASES = [
+    (name, i) for name, cases in NOT_ELEMENTWISE.items() for i in range(len(cases))
+]
+
+
+def test_every_op_that_is_not_elementwise_has_a_numpy_oracle() -> None:
+    assert set(NOT_ELEMENTWISE) == {n for n, op in OPS.items() if not op.elementwise}
+
+
+@pytest.mark.parametrize(("name", "case"), NOT_ELEMENTWISE_CASES)
+def test_ops_that_are_not_elementwise_match_numpy_and_finite_differences(
+    name: str, case: int
+) -> None:
+    shapes_in, params, oracle = NOT_ELEMENTWISE[name][case]
+    rng = np.random.default_rng(case)
+    xs = [rng.normal(size=shape) for shape in shapes_in]
+    values = [Value(x) for x in xs]
+    out = OPS[name](*values, **params)
+    expected = oracle(*xs)
+    assert out.shape == np.shape(expected)
+    np.testing.assert_allclose(out.data, expected, rtol=1e-12, atol=1e-12)
+    weights = rng.normal(size=out.shape) if out.shape else 1.7
+    (out * weights).sum().backward()
+    numeric = finite_differences(lambda *a: np.sum(oracle(*a) * weights), *xs)
+    for value, grad in zip(values, numeric, strict=True):
+        assert_grad(value, grad, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize(("name", "case"), NOT_ELEMENTWISE_CASES)
+def test_ops_that_are_not_elementwise_have_second_derivatives(name: str, case: int) -> None:
+    # tanh(x²) before the op and a square after it: no second derivative is
+    # trivially 0, so the rules' own derivatives (scatter's, getitem's, the
+    # softmax inside logsumexp's) are checked against finite differences.
+    shapes_in, params, _ = NOT_ELEMENTWISE[name][case]
+    rng = np.random.default_rng(10 + case)
+    xs = [rng.normal(size=shape) for shape in shapes_in]
+
+    def f(*values: Value) -> Value:
+        out = OPS[name](*((v * v).tanh() for v in values), **params)
+        return (out * out).sum()
+
+    assert gradgradcheck(f, *xs)
+
+
+def test_affine_is_the_three_op_expression_to_the_last_bit() -> None:
+    rng = np.random.default_rng(0)
+    X, w, b = rng.normal(size=(6, 3)), rng.normal(size=(3, 4)), rng.normal(size=4)
+    fused = [Value(X), Value(w), Value(b)]
+    plain = [Value(X), Value(w), Value(b)]
+    J1 = fused[0].affine(fused[1], fused[2]).tanh().sum()
+    J2 = (plain[0] @ plain[1] + plain[2]).tanh().sum()
+    assert J1.data == J2.data
+    J1.backward()
+    J2.backward()
+    for a, c in zip(fused, plain, strict=True):
+        np.testing.assert_allclose(a.grad, c.grad, rtol=1e-14, atol=1e-15)
+
+
+def test_max_splits_the_gradient_equally_between_ties_as_pytorchs_amax() -> None:
+    x = Value(np.array([[1.0, 3.0, 3.0], [2.0, 0.0, 1.0], [5.0, 5.0, 5.0]]), label="x")
+    x.max(axis=1).sum().backward()
+    assert_grad(x, [[0.0, 0.5, 0.5], [1.0, 0.0, 0.0], [1 / 3, 1 / 3, 1 / 3]], rtol=1e-15)
+    x.max().backward()  # over all elements: three tied fives
+    assert_grad(x, [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [1 / 3, 1 / 3, 1 / 3]], rtol=1e-15)
+
+
+@pytest.mark.parametrize("big", [1000.0, -1000.0, 1e300])
+def test_logsumexp_is_finite_and_its_gradient_is_the_softmax_at_any_size(big: float) -> None:
+    z = np.array([[big, 0.0, -1.0], [big, big, 2.0]])
+    zv = Value(z, label="z")
+    out = zv.logsumexp(axis=1)
+    shifted = np.exp(z - z.max(axis=1, keepdims=True))
+    softmax = shifted / shifted.sum(axis=1, keepdims=True)
+    expected = z.max(axis=1) + np.log(shifted.sum(axis=1))
+    np.testing.assert_allclose(out.data, expected, rtol=1e-15)
+    out.sum().backward()
+    assert_grad(zv, softmax, rtol=1e-15, atol=1e-300)
+
+
+def test_indexing_the_same_element_twice_adds_both_gradients() -> None:
+    x = Value(np.array([1.0, 2.0, 3.0]), label="x")
+    picked = x[[0, 0, 2]]
+    (picked * np.array([1.0, 10.0, 100.0])).sum().backward()
+    assert_grad(x, [11.0, 0.0, 100.0], rtol=0)
+
+
+def test_an_index_list_is_copied_so_later_edits_change_nothing() -> None:
+    rows = [0, 1]
+    x = Value(np.array([5.0, 6.0, 7.0]))
+    picked = x[rows]
+    rows[0] = 2
+    picked.sum().backward()
+    assert_grad(x, [1.0, 1.0, 0.0], rtol=0)
+
+
+def test_iterating_over_an_array_node_gives_its_rows_and_stops() -> None:
+    x = Value(np.array([[1.0, 2.0], [3.0, 4.0]]), label="x")
+    rows = list(x)
+    assert [r.shape for r in rows] == [(2,), (2,)]
+    (rows[0] * rows[1]).sum().backward()
+    assert_grad(x, [[3.0, 4.0], [1.0, 2.0]], rtol=0)
+
+
+def test_bad_axes_and_indices_name_the_node() -> None:
+    z = Value(np.ones((2, 3)), label="z")
+    with pytest.raises(ValueError, match=r"max of 'z' \(shape \(2, 3\)\): axis 2 is out of range"):
+        z.max(axis=2)
+    with pytest.raises(ValueError, match=r"logsumexp of 'z'.*axis -3 is out of range"):
+        z.logsumexp(axis=-3)
+    with pytest.raises(TypeError, match="axis must be an int"):
+        z.max(axis=1.0)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"max of .*: max of an empty array"):
+        Value(np.ones((2, 0))).max(axis=1)
+    with pytest.raises(IndexError, match=r"getitem of 'z' \(shape \(2, 3\)\): the index 3 is out"):
+        z[:, 3]
+    with pytest.raises(IndexError, match=r"getitem of 'z'.*too many indices"):
+        z[0, 0, 0]
+    with pytest.raises(TypeError, match=r"cannot index with float 0\.5"):
+        z[0.5]
+    with pytest.raises(TypeError, match="a bool is not an index"):
+        z[True]
+    with pytest.raises(TypeError, match="index array must hold ints or bools"):
+        z[np.array([0.5])]
+    with pytest.raises(TypeError, match="cannot index with Value"):
+        z[Value(1.0)]
+    with pytest.raises(TypeError, match=r"cannot index 'a' \(data=2.0\): it holds a number"):
+        Value(2.0, label="a")[0]
 
 
 # --- the notes' vectorized logistic regression ---------------------------------------------

@@ -102,7 +102,85 @@ def test_iris_csv_is_the_documented_file() -> None:
     }
 
 
-@pytest.mark.parametrize("demo", ["logistic_regression.py", "house_prices.py"])
+def test_planar_flower_demo(tmp_path: Path) -> None:
+    stdout = run_demo("planar_flower.py", tmp_path)
+    assert (tmp_path / "flower_hidden_sizes.png").read_bytes().startswith(PNG_MAGIC)
+    accuracy = {
+        int(line.split()[0]): float(line.split("accuracy ")[1].split("%")[0])
+        for line in stdout.splitlines()
+        if "hidden unit" in line
+    }
+    assert sorted(accuracy) == [1, 2, 3, 4, 5, 20, 50]
+    linear = float(stdout.split("a straight line): accuracy ")[1].split("%")[0])
+    assert linear < 60.0 < 85.0 < accuracy[50]  # even 100 epochs bend the boundary
+
+
+def test_moons_demo(tmp_path: Path) -> None:
+    stdout = run_demo("moons.py", tmp_path)
+    for name in ("moons_boundary.png", "moons_loss.png"):
+        assert (tmp_path / name).read_bytes().startswith(PNG_MAGIC)
+    assert "337 parameters" in stdout
+    same = float(stdout.split("gives the same to ")[1].split()[0])
+    assert same < 1e-12  # the vectorized MLP and the scalar one compute the same loss
+    assert "step   9:" in stdout
+
+
+def test_spiral_demo(tmp_path: Path) -> None:
+    stdout = run_demo("spiral.py", tmp_path)
+    for name in ("spiral_boundary.png", "spiral_loss.png"):
+        assert (tmp_path / name).read_bytes().startswith(PNG_MAGIC)
+    costs = [float(line.split("cost J = ")[1].split(",")[0]) for line in stdout.splitlines()
+             if "cost J = " in line]  # fmt: skip
+    assert costs[-1] < costs[0]
+
+
+def test_scalar_mlp_graph_demo(tmp_path: Path) -> None:
+    stdout = run_demo("scalar_mlp_graph.py", tmp_path)
+    assert "largest difference from the notes' formulas: 0.0e+00" in stdout
+    for name in ("dW[1]_11", "dW[1]_22", "db[1]_1", "db[1]_2", "dW[2]_12", "db[2]_1"):
+        assert f"  {name} " in stdout
+    trace = (tmp_path / "scalar_mlp_trace.txt").read_text(encoding="utf-8")
+    assert "dW[1]_21 = " in trace and "da[1]_2 " in trace and "dy " not in trace
+    check_picture(tmp_path, "scalar_mlp_graph.svg", stdout)
+    svg = (tmp_path / "scalar_mlp_graph.svg").read_text(encoding="utf-8")
+    assert "dW[1]_12" in svg and "db[1]_2" in svg
+
+
+def test_house_network_demo(tmp_path: Path) -> None:
+    stdout = run_demo("house_network.py", tmp_path)
+    for name in ("house_network.png", "house_network_fit.png"):
+        assert (tmp_path / name).read_bytes().startswith(PNG_MAGIC)
+    assert "inputs: size, bedrooms, zip code, wealth" in stdout
+    assert "MLP(4, [3, 1], activation='relu')" in stdout
+    assert "root-mean-square error on test houses" in stdout
+
+
+def test_sigmoid_vs_relu_demo(tmp_path: Path) -> None:
+    stdout = run_demo("sigmoid_vs_relu.py", tmp_path)
+    assert (tmp_path / "sigmoid_vs_relu.png").read_bytes().startswith(PNG_MAGIC)
+    final = {
+        (line.split(",")[0].strip(), line.split(":")[0].split()[-1]): float(
+            line.split("cost ")[1].split()[0]
+        )
+        for line in stdout.splitlines()
+        if " at the end" in line
+    }
+    for network in ("one hidden layer", "two hidden layers"):
+        assert final[network, "relu"] < final[network, "sigmoid"]
+
+
+@pytest.mark.parametrize(
+    "demo",
+    [
+        "logistic_regression.py",
+        "house_prices.py",
+        "planar_flower.py",
+        "moons.py",
+        "spiral.py",
+        "house_network.py",
+        "sigmoid_vs_relu.py",
+    ],
+)
 def test_demos_reject_bad_arguments(demo: str, tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, str(DEMOS / demo), "--lr", "-1", "--output-dir", str(tmp_path)],
@@ -119,9 +197,15 @@ def test_every_script_that_looks_like_a_demo_is_one() -> None:
     scripts = sorted(p.name for p in DEMOS.glob("*.py") if not p.name.startswith("_"))
     assert scripts == [
         "computation_graph.py",
+        "house_network.py",
         "house_prices.py",
         "logistic_regression.py",
+        "moons.py",
         "newton_vs_gd.py",
+        "planar_flower.py",
+        "scalar_mlp_graph.py",
+        "sigmoid_vs_relu.py",
+        "spiral.py",
     ]
     for name in scripts:
         result = subprocess.run(

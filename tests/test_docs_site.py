@@ -59,6 +59,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "api/index.html",
         "zh/index.html",
         "zh/tutorial/index.html",
+        "neural_networks/index.html",
+        "zh/neural_networks/index.html",
+        "networks/index.html",
+        "classifier/index.html",
     ],
 )
 def test_key_pages_are_built(site: Path, page: str) -> None:
@@ -122,6 +126,13 @@ def test_chinese_pages_use_the_notes_terms(site: Path) -> None:
         assert term in text, term
     # Ng's Chinese course says 代价函数 for the cost function.
     assert "成本函数" not in text
+
+
+def test_the_chinese_networks_chapter_uses_the_course_terms(site: Path) -> None:
+    text = (site / "zh" / "neural_networks" / "index.html").read_text(encoding="utf-8")
+    for term in ("神经网络", "隐藏层", "激活函数", "前向传播", "反向传播", "随机初始化",
+                 "对称", "代价函数", "梯度下降", "决策边界"):  # fmt: skip
+        assert term in text, term
 
 
 def chinese_prose(path: Path) -> str:

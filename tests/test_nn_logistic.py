@@ -421,3 +421,17 @@ def test_no_bar_when_stderr_is_missing_or_closed(monkeypatch: pytest.MonkeyPatch
     closed.close()
     monkeypatch.setattr(sys, "stderr", closed)
     assert len(LogisticRegression(epochs=3).fit(X, y).history_) == 3
+
+
+def test_the_epoch_hook_sees_every_epoch_cost_and_the_parameters() -> None:
+    X, y = noisy_data(30, 2, seed=0)
+    seen: list[tuple[int, float, list[float]]] = []
+
+    def record(epoch: int, cost: float, parameters: list[Value]) -> None:
+        seen.append((epoch, cost, [float(np.sum(p.data)) for p in parameters]))
+
+    model = LogisticRegression(lr=0.5, epochs=5)._fit(X, y, progress=False, on_epoch=record)
+    assert [epoch for epoch, _, _ in seen] == [1, 2, 3, 4, 5]
+    assert [cost for _, cost, _ in seen] == model.history_
+    # The parameters after the last epoch are the fitted ones.
+    assert seen[-1][2] == pytest.approx([float(np.sum(model.coef_)), model.intercept_])

@@ -9,8 +9,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from graphgrad import Value, gradcheck
-from graphgrad.nn import GradientDescent, Neuron, binary_cross_entropy, cost, squared_error
+from graphgrad import Value, gradcheck, gradgradcheck
+from graphgrad.nn import (
+    GradientDescent,
+    Neuron,
+    binary_cross_entropy,
+    cost,
+    softmax_cross_entropy,
+    squared_error,
+)
 
 logits = st.floats(min_value=-700.0, max_value=700.0, allow_nan=False)
 labels = st.sampled_from([0, 1])
@@ -187,3 +194,126 @@ def test_gradient_descent_rejects_bad_arguments() -> None:
     for lr in ("0.1", None, True):
         with pytest.raises(TypeError, match="lr"):
             GradientDescent([x], lr=lr)  # type: ignore[arg-type]
+
+
+# --- losses of networks: logits of shape (m, 1) and (m, k) ----------------------------------
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize(("z_shape", "y_shape"), [((6, 1), (6,)), ((6,), (6, 1)), ((6, 1), (6, 1))])
+def test_bce_takes_a_network_output_column_with_labels_of_either_shape(
+    z_shape: tuple[int, ...], y_shape: tuple[int, ...]
+) -> None:
+    rng = np.random.default_rng(2)
+    z = rng.normal(scale=2.0, size=z_shape)
+    y = rng.integers(0, 2, size=6).astype(float)
+    node = Value(z, label="z")
+    loss = binary_cross_entropy(node, y.reshape(y_shape))
+    assert loss.shape == z_shape  # one loss per example, not an (m, m) broadcast
+    J = cost(loss)
+    J.backward()
+    a = 1.0 / (1.0 + np.exp(-z.ravel()))
+    assert J.data == pytest.approx(-np.mean(y * np.log(a) + (1 - y) * np.log(1 - a)), rel=1e-12)
+    np.testing.assert_allclose(node.grad.ravel(), (a - y) / 6, rtol=1e-12)
+
+
+def test_bce_of_logits_at_plus_minus_1000_is_finite_with_the_exact_gradient() -> None:
+    z = Value(np.array([[1000.0], [-1000.0], [1000.0], [-1000.0]]))
+    y = np.array([1, 0, 0, 1])
+    J = cost(binary_cross_entropy(z, y))
+    J.backward()
+    assert J.data == 500.0  # two right (loss 0) and two wrong by 1000
+    np.testing.assert_array_equal(z.grad.ravel(), np.array([0.0, 0.0, 1.0, -1.0]) / 4)
+
+
+@given(st.integers(1, 8), st.integers(2, 5), st.integers(0, 2**32 - 1))
+def test_softmax_cross_entropy_and_its_gradient_are_the_notes(m: int, k: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    z = rng.normal(scale=3.0, size=(m, k))
+    y = rng.integers(0, k, size=m)
+    node = Value(z, label="z")
+    J = softmax_cross_entropy(node, y)
+    J.backward()
+    p = _softmax(z)
+    onehot = np.eye(k)[y]
+    assert J.data == pytest.approx(-np.mean(np.log(p[np.arange(m), y])), rel=1e-12)
+    np.testing.assert_allclose(node.grad, (p - onehot) / m, rtol=1e-13, atol=1e-16)
+
+
+def test_softmax_cross_entropy_at_plus_minus_1000_does_not_overflow() -> None:
+    z = np.array([[1000.0, -1000.0, 0.0], [-1000.0, 1000.0, 999.0], [1000.0, 1000.0, -1000.0]])
+    node = Value(z)
+    J = softmax_cross_entropy(node, [0, 2, 1])
+    J.backward()
+    # Row 1 is right (loss ~0), row 2 misses by log(1 + e) - 1 + ..., row 3 ties two classes.
+    expected = (0.0 + (1000.0 + np.log1p(np.exp(-1.0)) - 999.0) + np.log(2.0)) / 3
+    assert J.data == pytest.approx(expected, rel=1e-14)
+    onehot = np.eye(3)[[0, 2, 1]]
+    np.testing.assert_allclose(node.grad, (_softmax(z) - onehot) / 3, rtol=1e-14, atol=1e-300)
+
+
+def test_softmax_cross_entropy_of_two_classes_is_bce_of_the_logit_difference() -> None:
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(5, 2))
+    y = np.array([0, 1, 1, 0, 1])
+    J = softmax_cross_entropy(Value(z), y)
+    J2 = cost(binary_cross_entropy(Value(z[:, 1] - z[:, 0]), y))
+    assert J.data == pytest.approx(J2.data, rel=1e-13)
+
+
+def test_softmax_cross_entropy_passes_gradcheck_and_gradgradcheck() -> None:
+    z = np.random.default_rng(3).normal(size=(3, 4))
+    y = [3, 0, 0]
+    assert gradcheck(lambda v: softmax_cross_entropy(v, y), z)
+    assert gradgradcheck(lambda v: softmax_cross_entropy(v, y), z)
+
+
+@pytest.mark.parametrize(
+    ("logits", "y", "error", "match"),
+    [
+        (
+            np.zeros((2, 3)),
+            [0, 3],
+            ValueError,
+            r"y\[1\] is 3: a class index must be an int from 0 to 2",
+        ),
+        (np.zeros((2, 3)), [0, -1], ValueError, r"y\[1\] is -1"),
+        (np.zeros((2, 3)), [0.5, 1], ValueError, r"y\[0\] is 0\.5"),
+        (np.zeros((2, 3)), [0, np.nan], ValueError, r"y\[1\] is nan"),
+        (np.zeros((2, 3)), [0, 1, 2], ValueError, r"shape \(2,\); got shape \(3,\)"),
+        (np.zeros((2, 3)), ["a", "b"], ValueError, "dtype <U1"),
+        (np.zeros((2, 3)), "ab", TypeError, "y must be an array of class indices"),
+        (np.zeros(3), [0], ValueError, r"shape \(m examples, k classes\), got shape \(3,\)"),
+    ],
+)
+def test_softmax_cross_entropy_names_what_is_wrong(
+    logits: np.ndarray, y: object, error: type, match: str
+) -> None:
+    with pytest.raises(error, match=match):
+        softmax_cross_entropy(Value(logits), y)
+    with pytest.raises(TypeError, match="needs the logits as a Value"):
+        softmax_cross_entropy(logits, [0])  # type: ignore[arg-type]
+
+
+def test_bce_takes_labels_written_as_a_list() -> None:
+    z = np.array([0.5, -1.0, 2.0])
+    from_list = binary_cross_entropy(Value(z), [1, 0, 1])
+    from_array = binary_cross_entropy(Value(z), np.array([1.0, 0.0, 1.0]))
+    np.testing.assert_array_equal(from_list.data, from_array.data)
+    with pytest.raises(ValueError, match="labels 0 and 1 only"):
+        binary_cross_entropy(Value(z), [1, 2, 1])
+
+
+def test_labels_and_targets_are_constants_that_take_no_gradient() -> None:
+    from graphgrad.graph import topological_order
+
+    z = Value(np.array([0.5, -1.0]), label="z")
+    for loss in (binary_cross_entropy(z, np.array([1.0, 0.0])), squared_error(z, [2.0, 1.0])):
+        (y,) = [node for node in topological_order(loss) if node.label == "y"]
+        assert y.requires_grad is False
+        loss.sum().backward()
+        assert y.grad == 0.0 and z.grad.shape == (2,)

@@ -53,6 +53,9 @@ UNARY: dict[
     ),
     "sum": (Value.sum, lambda x: x, reals(-100, 100)),
     "mean": (Value.mean, lambda x: x, reals(-100, 100)),
+    # A number is its own max and its own log(e^x).
+    "max": (Value.max, lambda x: x, reals(-100, 100)),
+    "logsumexp": (Value.logsumexp, lambda x: x, reals(-100, 100)),
 }
 
 BINARY: dict[
@@ -132,9 +135,10 @@ def test_number_to_the_power_of_a_value(x: float, base: float) -> None:
 
 
 def test_every_op_in_the_table_is_covered_here() -> None:
-    covered = set(UNARY) | set(BINARY) | {"scaled_pow", "matmul", "outer", "transpose", "reshape"}
-    # scaled_pow has three inputs; matmul, outer, transpose and reshape need
-    # arrays: tests/test_arrays.py checks them.
+    on_arrays = {"matmul", "affine", "outer", "transpose", "reshape", "getitem", "scatter"}
+    covered = set(UNARY) | set(BINARY) | {"scaled_pow"} | on_arrays
+    # scaled_pow has three inputs; the ops in on_arrays need arrays:
+    # tests/test_arrays.py checks them (and every op over arrays).
     builtin = {name for name, op in OPS.items() if op.builtin}
     assert builtin <= covered, builtin - covered
 

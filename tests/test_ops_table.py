@@ -38,11 +38,25 @@ def sample_inputs(op: Op) -> list[Any]:
         ]
     if op.name == "outer":
         return [Value(np.array([1.0, 2.0])), Value(np.array([3.0, -1.0, 0.5]))]
+    if op.name == "affine":
+        return [
+            Value(np.array([[1.0, 2.0], [3.0, 4.0]])),
+            Value(np.array([[0.5, -1.0, 1.0], [2.0, 1.0, 0.0]])),
+            Value(np.array([0.1, 0.2, 0.3])),
+        ]
+    if op.name == "scatter":
+        return [Value(np.array([1.0, 2.0]))]  # scattered into column 1 of a (2, 3) array
     return [Value(np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]))]
 
 
 def sample_params(op: Op) -> dict[str, Any]:
-    return {"shape": (3, 2)} if op.name == "reshape" else {}
+    return {
+        "reshape": {"shape": (3, 2)},
+        "max": {"axis": 1},
+        "logsumexp": {"axis": 1},
+        "getitem": {"index": (slice(None), 1)},
+        "scatter": {"shape": (2, 3), "index": (slice(None), 1)},
+    }.get(op.name, {})
 
 
 @pytest.mark.parametrize("name", BUILTIN)

@@ -31,6 +31,9 @@ ModelT = TypeVar("ModelT", bound="NeuronModel")
 # the parameters and returns the cost before the update.
 Epoch = Callable[[Callable[[], Value]], float]
 
+#: Called after each epoch with (epoch from 1, that epoch's cost, the live parameters).
+EpochHook = Callable[[int, float, list[Value]], None]
+
 
 def data_leaf(data: Array, label: str) -> Value:
     """A constant leaf for training data: backward() gives it no gradient.
@@ -138,6 +141,21 @@ class NeuronModel:
         example's graph with that epoch's values and gradients, the cost curve
         and, for two features, the decision boundary.
         """
+        return self._fit(X, y, lr, epochs, progress, solver, explore)
+
+    def _fit(
+        self: ModelT,
+        X: object,
+        y: object,
+        lr: float | None = None,
+        epochs: int | None = None,
+        progress: bool | None = None,
+        solver: str | None = None,
+        explore: str | os.PathLike[str] | TrainingPage | None = None,
+        on_epoch: EpochHook | None = None,
+    ) -> ModelT:
+        """fit, with ``on_epoch`` called after every epoch (see EpochHook): the hook a
+        recorder of training (snapshots every k epochs) plugs into."""
         data = check_X(X)
         m, nx = data.shape
         targets = self._check_targets(y, m)
@@ -182,6 +200,8 @@ class NeuronModel:
                 bar.update(i, history[-1])
                 if recorder is not None:
                     recorder.epoch_done(i + 1, history[-1])
+                if on_epoch is not None:
+                    on_epoch(i + 1, history[-1], parameters)
         if recorder is not None and page is not None:
             recorder.write(page.path)
         coef, intercept = read()

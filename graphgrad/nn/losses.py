@@ -7,21 +7,26 @@ table through ``backward()``; nothing here states a derivative.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from graphgrad.value import Array, Value
 
-Target = Value | float | int | bool | Array
+Target = Value | float | int | bool | Array | Sequence[float]
 
 
 def _target(y: Target, name: str = "y") -> Value:
-    """The label or target as a constant leaf labelled ``name``."""
+    """The label or target as a constant leaf labelled ``name``: backward() computes
+    no gradient for it (a Value passed in is used as it is)."""
     if isinstance(y, Value):
         return y
     if isinstance(y, (bool, np.bool_)):
         y = float(y)
-    return Value(y, label=name)
+    data: Any = y
+    if isinstance(y, (list, tuple)):  # labels written out, as softmax_cross_entropy takes them
+        data = np.asarray(y, dtype=np.float64)
+    return Value(data, label=name, requires_grad=False)
 
 
 def binary_cross_entropy(z: Value, y: Target) -> Value:
@@ -33,7 +38,10 @@ def binary_cross_entropy(z: Value, y: Target) -> Value:
     backward() then gives dL/dz = sigmoid(z) - y = a - y, the notes' dz.
 
     ``z`` may hold one example (a number) or all m examples (an array); ``y``
-    must then have the same shape.
+    must then have the same shape, except that logits of shape (m, 1), the
+    output of a network with one output unit, take labels of shape (m,) (and
+    logits (m,) labels (m, 1)).  The result has z's shape: one loss per
+    example; ``cost`` (or ``.mean()``) averages them into J.
 
     >>> z = Value(0.0, label="z")
     >>> L = binary_cross_entropy(z, 1)
@@ -49,6 +57,12 @@ def binary_cross_entropy(z: Value, y: Target) -> Value:
     if not isinstance(z, Value):
         raise TypeError(f"binary_cross_entropy needs z as a Value, got {type(z).__name__}")
     target = _target(y)
+    if target.shape != z.shape and _one_column_apart(target.shape, z.shape):
+        target = (
+            target.reshape(z.shape)
+            if target.requires_grad
+            else Value(np.reshape(target.data, z.shape), label=target.label, requires_grad=False)
+        )
     if target.shape != z.shape:
         raise ValueError(
             f"binary_cross_entropy: y has shape {target.shape} but z has shape {z.shape}"
@@ -57,6 +71,78 @@ def binary_cross_entropy(z: Value, y: Target) -> Value:
     if not ((labels == 0.0) | (labels == 1.0)).all():
         raise ValueError("binary_cross_entropy: y must hold the labels 0 and 1 only")
     return logistic_loss(z, target)
+
+
+def _one_column_apart(a: tuple[int, ...], b: tuple[int, ...]) -> bool:
+    """(m,) and (m, 1), in either order."""
+    return (len(a), len(b)) in ((1, 2), (2, 1)) and (*a, 1)[:2] == (*b, 1)[:2]
+
+
+def softmax_cross_entropy(logits: Value, y: object) -> Value:
+    """The cost J of a softmax classifier, from its logits: the mean over the m examples
+    of -log softmax(z)[y] = logsumexp(z) - z[y].
+
+    ``logits`` is a Value of shape (m, k), one row of k class scores per example;
+    ``y`` holds each example's class as an int from 0 to k - 1, shape (m,).
+    The log-sum-exp is taken relative to the largest logit, so logits of any
+    size give a finite cost, and backward() gives dJ/dz = (softmax(z) - onehot(y)) / m,
+    the softmax layer's dZ of the notes, averaged over m.
+
+    >>> import numpy as np
+    >>> z = Value(np.array([[2.0, 1.0, 0.1], [0.5, 2.5, 0.3]]), label="z")
+    >>> J = softmax_cross_entropy(z, [0, 1])
+    >>> round(J.data, 6)
+    0.31854
+    >>> J.backward()
+    >>> z.grad.round(4)                     # (softmax - onehot) / 2
+    array([[-0.1705,  0.1212,  0.0493],
+           [ 0.0543, -0.0988,  0.0445]])
+    >>> softmax_cross_entropy(Value(np.array([[1000.0, -1000.0]])), [1]).data
+    2000.0
+    """
+    if not isinstance(logits, Value):
+        raise TypeError(
+            f"softmax_cross_entropy needs the logits as a Value, got {type(logits).__name__}"
+        )
+    if len(logits.shape) != 2:
+        raise ValueError(
+            "softmax_cross_entropy: the logits must have shape (m examples, k classes), "
+            f"got shape {logits.shape}"
+        )
+    m, k = logits.shape
+    labels = class_indices(y, m, k)
+    return softmax_cost(logits, np.arange(m), labels)
+
+
+def class_indices(y: object, m: int, k: int, name: str = "y") -> np.ndarray[Any, Any]:
+    """Class labels as an int array of shape (m,), each from 0 to k - 1; ValueError naming
+    ``name`` and the first bad entry otherwise."""
+    if isinstance(y, Value):
+        y = y.data
+    if isinstance(y, (str, bytes)):
+        raise TypeError(f"{name} must be an array of class indices, got {type(y).__name__}")
+    array = np.asarray(y)
+    wanted = f"{name} must hold one class index (an int from 0 to {k - 1}) per example"
+    if array.dtype.kind not in "iuf":
+        raise ValueError(f"{wanted}, got an array of dtype {array.dtype}")
+    if array.shape != (m,):
+        raise ValueError(f"{wanted}, shape ({m},); got shape {array.shape}")
+    # NaN fails every comparison, so it is caught here too.
+    bad = ~((array >= 0) & (array < k) & (array == np.round(array)))
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(
+            f"{name}[{i}] is {array[i].item()!r}: a class index must be an int from 0 to {k - 1}"
+        )
+    return array.astype(np.intp)
+
+
+def softmax_cost(logits: Value, rows: np.ndarray[Any, Any], labels: np.ndarray[Any, Any]) -> Value:
+    """logsumexp(z) - z[y] averaged over the rows, without checking the labels: for
+    callers that validated them once (``rows`` is arange(m))."""
+    J = (logits.logsumexp(axis=1) - logits[rows, labels]).mean()
+    J.label = "J"
+    return J
 
 
 def logistic_loss(z: Value, y: Value) -> Value:

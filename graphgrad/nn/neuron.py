@@ -26,6 +26,13 @@ class Neuron:
     ('z', 0.25)
     >>> [p.label for p in neuron.parameters()]
     ['w1', 'w2', 'b']
+
+    In a network, ``layer`` and ``unit`` (both from 1) label it as the notes
+    label unit j of layer l: its weights ``W[l]_j1 … W[l]_jn`` (row j of the
+    notes' W[l]), its bias ``b[l]_j``, its z ``z[l]_j`` and its a ``a[l]_j``:
+
+    >>> [p.label for p in Neuron(2, layer=1, unit=3).parameters()]
+    ['W[1]_31', 'W[1]_32', 'b[1]_3']
     """
 
     def __init__(
@@ -34,13 +41,34 @@ class Neuron:
         activation: str = "sigmoid",
         weights: Sequence[float] | None = None,
         bias: float = 0.0,
+        *,
+        layer: int | None = None,
+        unit: int | None = None,
     ) -> None:
         if isinstance(nx, bool) or not isinstance(nx, numbers.Integral) or nx < 1:
             raise ValueError(f"nx must be a positive int (the number of inputs), got {nx!r}")
         if activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
+        if (layer is None) != (unit is None):
+            raise ValueError("give both layer and unit (a unit of a layer), or neither")
+        for name, index in (("layer", layer), ("unit", unit)):
+            if index is not None and (
+                isinstance(index, bool) or not isinstance(index, numbers.Integral) or index < 1
+            ):
+                raise ValueError(f"{name} must be a positive int (counted from 1), got {index!r}")
         self.nx: int = int(nx)
         self.activation: str = activation
+        self._z_label: str
+        self._a_label: str
+        if layer is None:
+            weight_labels = [f"w{k + 1}" for k in range(self.nx)]
+            bias_label, self._z_label, self._a_label = "b", "z", "a"
+        else:
+            # W[l]_jk; a comma once an index has two digits, so W[1]_1,12 is not W[1]_11,2.
+            sep = "," if max(unit or 0, self.nx) >= 10 else ""
+            weight_labels = [f"W[{layer}]_{unit}{sep}{k + 1}" for k in range(self.nx)]
+            bias_label = f"b[{layer}]_{unit}"
+            self._z_label, self._a_label = f"z[{layer}]_{unit}", f"a[{layer}]_{unit}"
         if weights is None:
             weights = [0.0] * self.nx
         if isinstance(weights, np.ndarray):
@@ -48,9 +76,10 @@ class Neuron:
         if isinstance(weights, (str, bytes)) or len(weights) != self.nx:
             raise ValueError(f"weights must hold nx = {self.nx} numbers, got {weights!r}")
         self.w: list[Value] = [
-            Value(_number(v, f"weights[{j}]"), label=f"w{j + 1}") for j, v in enumerate(weights)
+            Value(_number(v, f"weights[{j}]"), label=label)
+            for j, (v, label) in enumerate(zip(weights, weight_labels, strict=True))
         ]
-        self.b: Value = Value(_number(bias, "bias"), label="b")
+        self.b: Value = Value(_number(bias, "bias"), label=bias_label)
 
     def parameters(self) -> list[Value]:
         """The leaves that gradient descent updates: w1 … w_nx, then b."""
@@ -64,14 +93,14 @@ class Neuron:
         if isinstance(x, (str, bytes)) or not hasattr(x, "__len__") or len(x) != self.nx:
             raise ValueError(f"x must hold nx = {self.nx} inputs for one example, got {x!r}")
         xs = [
-            xj if isinstance(xj, Value) else Value(_number(xj, f"x[{j}]"), label=f"x{j + 1}")
-            for j, xj in enumerate(x)
+            xj if type(xj) is Value else _input_leaf(xj, j, f"x{j + 1}") for j, xj in enumerate(x)
         ]
-        z = self.w[0] * xs[0]
-        for wj, xj in zip(self.w[1:], xs[1:], strict=True):
-            z = z + wj * xj
+        w = self.w
+        z = w[0] * xs[0]
+        for j in range(1, self.nx):
+            z = z + w[j] * xs[j]
         z = z + self.b
-        z.label = "z"
+        z.label = self._z_label
         return z
 
     def __call__(self, x: Sequence[float | Value]) -> Value:
@@ -80,7 +109,7 @@ class Neuron:
         if self.activation == "linear":
             return z
         a: Value = getattr(z, self.activation)()
-        a.label = "a"
+        a.label = self._a_label
         return a
 
     def __repr__(self) -> str:
@@ -89,6 +118,13 @@ class Neuron:
             f"Neuron(nx={self.nx}, activation={self.activation!r}, "
             f"w=[{weights}], b={self.b.data:.4g})"
         )
+
+
+def _input_leaf(x: object, j: int, label: str) -> Value:
+    """An input given as a number (or a Value of a subclass) as a leaf labelled ``label``."""
+    if isinstance(x, Value):
+        return x
+    return Value(_number(x, f"x[{j}]"), label=label)
 
 
 def _number(v: object, name: str) -> float:

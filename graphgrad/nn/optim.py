@@ -1,8 +1,11 @@
-"""Parameter updates: plain gradient descent (w := w - α·dw) and Newton's method."""
+"""Parameter updates: gradient descent (w := w - α·dw), SGD with momentum, Adam, AdamW
+(each as torch.optim computes it), and Newton's method."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import math
+import numbers
+from collections.abc import Callable, Iterable
 
 import numpy as np
 
@@ -10,11 +13,129 @@ from graphgrad.functional import gradient_and_hessian
 from graphgrad.graph import describe
 from graphgrad.mode import no_grad
 from graphgrad.nn._checks import check_lr
-from graphgrad.value import Data, Value
+from graphgrad.value import Array, Data, Value
 
 
-class GradientDescent:
-    """Updates parameter leaves with the gradients left by ``backward()``.
+class Optimizer:
+    """What the optimizers share: the parameters, ``zero_grad`` and an all-or-nothing ``step``.
+
+    A subclass computes the new data of every parameter (and its own new
+    state) from the gradients that ``backward()`` left; ``step`` assigns them
+    only when every one is finite, so a diverging step changes nothing.
+    """
+
+    #: How errors name the method ("gradient descent diverged at 'w' ...").
+    method = "the optimizer"
+
+    def __init__(self, parameters: Iterable[Value], lr: float) -> None:
+        self.parameters: list[Value] = _leaf_parameters(
+            parameters, type(self).__name__, self.method
+        )
+        self.lr: float = check_lr(lr)
+        #: Steps taken so far.
+        self.steps: int = 0
+
+    def zero_grad(self) -> None:
+        """Set every parameter's gradient to 0.
+
+        ``backward()`` recomputes gradients from zero, so a training loop does
+        not need this; it is here for loops written as PyTorch's are.
+        """
+        for p in self.parameters:
+            p.grad = 0.0 if type(p.data) is float else np.zeros_like(p.data)
+
+    def step(self) -> None:
+        """Update every parameter from its gradient, recording no graph.
+
+        Raises OverflowError naming the parameter if an update leaves the
+        finite floats (a learning rate far too large); nothing is changed then.
+        """
+        datas = [
+            p.data if type(p.data) is np.ndarray else np.asarray(p.data, dtype=np.float64)
+            for p in self.parameters
+        ]
+        grads = [_grad_array(p) for p in self.parameters]
+        # Overflow gives inf (and inf - inf NaN), found below with the parameter it hit.
+        with np.errstate(all="ignore"):
+            updated, commit = self._update(datas, grads)
+        for p, data in zip(self.parameters, updated, strict=True):
+            if not np.isfinite(data).all():
+                raise OverflowError(
+                    f"{self.method} diverged at {describe(p)}: the update is too large for a "
+                    f"64-bit float; try a smaller learning rate than {self.lr}"
+                )
+        # Assign only when every update succeeded, so a failure changes nothing.
+        for p, data in zip(self.parameters, updated, strict=True):
+            p.data = float(data) if type(p.data) is float else data
+        commit()
+        self.steps += 1
+
+    def _update(
+        self, datas: list[Array], grads: list[Array]
+    ) -> tuple[list[Array], Callable[[], None]]:
+        """The new data of each parameter, and a function that keeps the new state."""
+        raise NotImplementedError
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent with momentum and weight decay, as ``torch.optim.SGD``.
+
+    Each step, for each parameter p with gradient g:
+
+    - with ``weight_decay`` λ: g := g + λ·p (the gradient of λ/2·‖p‖²);
+    - with ``momentum`` μ: v := g at the first step, then v := μ·v + g; g := v;
+    - p := p − lr·g.
+
+    Without momentum and weight decay this is the notes' gradient descent,
+    w := w − α·dw.
+
+    >>> w = Value(1.0, label="w")
+    >>> optimizer = SGD([w], lr=0.1, momentum=0.9)
+    >>> for _ in range(2):
+    ...     J = (w - 3.0) ** 2                  # dJ/dw = 2(w - 3)
+    ...     J.backward()
+    ...     optimizer.step()
+    >>> round(w.data, 12)                       # 1 + 0.4, then 1.4 + 0.1·(0.9·4 + 3.2)
+    2.08
+    """
+
+    method = "gradient descent"
+
+    def __init__(
+        self,
+        parameters: Iterable[Value],
+        lr: float,
+        momentum: float = 0.0,
+        weight_decay: float = 0.0,
+    ) -> None:
+        super().__init__(parameters, lr)
+        self.momentum: float = _non_negative(momentum, "momentum")
+        self.weight_decay: float = _non_negative(weight_decay, "weight_decay")
+        self._velocity: list[Array | None] = [None] * len(self.parameters)
+
+    def _update(
+        self, datas: list[Array], grads: list[Array]
+    ) -> tuple[list[Array], Callable[[], None]]:
+        lr, momentum, decay = self.lr, self.momentum, self.weight_decay
+        velocity = list(self._velocity)
+        updated = []
+        for i, (p, g) in enumerate(zip(datas, grads, strict=True)):
+            if decay:
+                g = g + decay * p
+            if momentum:
+                previous = velocity[i]
+                g = g.copy() if previous is None else momentum * previous + g
+                velocity[i] = g
+            updated.append(p - lr * g)
+
+        def commit() -> None:
+            self._velocity = velocity
+
+        return updated, commit
+
+
+class GradientDescent(SGD):
+    """The notes' gradient descent, w := w − α·dw: :class:`SGD` without momentum.
 
     >>> w = Value(1.0, label="w")
     >>> optimizer = GradientDescent([w], lr=0.1)
@@ -27,41 +148,139 @@ class GradientDescent:
     """
 
     def __init__(self, parameters: Iterable[Value], lr: float = 0.1) -> None:
-        self.parameters = _leaf_parameters(parameters, "GradientDescent", "gradient descent")
-        self.lr = check_lr(lr)
-
-    def zero_grad(self) -> None:
-        """Set every parameter's gradient to 0."""
-        for p in self.parameters:
-            p.grad = 0.0 if type(p.data) is float else np.zeros_like(p.data)
-
-    def step(self) -> None:
-        """w := w - lr * dw for each parameter, recording no graph.
-
-        Raises OverflowError if a parameter leaves the finite floats, which
-        happens when the learning rate is far too large and descent diverges.
-        """
-        with no_grad():
-            updated = []
-            for p in self.parameters:
-                try:
-                    # Value ops check every result is finite.
-                    updated.append((p - self.lr * Value(_grad_data(p))).data)
-                except (OverflowError, ValueError):
-                    raise OverflowError(
-                        f"gradient descent diverged at {describe(p)}: the update is too large "
-                        f"for a 64-bit float; try a smaller learning rate than {self.lr}"
-                    ) from None
-        # Assign only when every update succeeded, so a failure changes nothing.
-        for p, data in zip(self.parameters, updated, strict=True):
-            p.data = data
+        super().__init__(parameters, lr)
 
 
-def _grad_data(p: Value) -> Data:
+class Adam(Optimizer):
+    """Adam, as ``torch.optim.Adam``: momentum and RMSprop with bias correction.
+
+    Each step t (from 1), for each parameter p with gradient g, β1, β2 =
+    ``betas`` and ε = ``eps``:
+
+    - with ``weight_decay`` λ: g := g + λ·p (L2, added to the gradient);
+    - m := β1·m + (1 − β1)·g, v := β2·v + (1 − β2)·g² (both start at 0);
+    - p := p − lr · (m / (1 − β1^t)) / (√v / √(1 − β2^t) + ε).
+
+    The arithmetic is PyTorch's, in its order (m is updated as a lerp towards g),
+    so the two give the same numbers step after step.
+
+    >>> w = Value(1.0, label="w")
+    >>> optimizer = Adam([w], lr=0.1)
+    >>> J = (w - 3.0) ** 2
+    >>> J.backward()
+    >>> optimizer.step()
+    >>> round(w.data, 9)            # the first step moves by lr, whatever the gradient's size
+    1.1
+    """
+
+    method = "Adam"
+    #: False: weight decay is added to the gradient (L2); True (AdamW): applied to p apart.
+    decoupled = False
+
+    def __init__(
+        self,
+        parameters: Iterable[Value],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+    ) -> None:
+        super().__init__(parameters, lr)
+        self.betas: tuple[float, float] = _betas(betas)
+        self.eps: float = _non_negative(eps, "eps")
+        self.weight_decay: float = _non_negative(weight_decay, "weight_decay")
+        zeros = [np.zeros_like(np.asarray(p.data, dtype=np.float64)) for p in self.parameters]
+        self._m: list[Array] = zeros
+        self._v: list[Array] = [z.copy() for z in zeros]
+
+    def _update(
+        self, datas: list[Array], grads: list[Array]
+    ) -> tuple[list[Array], Callable[[], None]]:
+        beta1, beta2 = self.betas
+        t = self.steps + 1
+        step_size = self.lr / (1.0 - beta1**t)
+        correction2 = (1.0 - beta2**t) ** 0.5
+        decay, decoupled = self.weight_decay, self.decoupled
+        new_m, new_v, updated = [], [], []
+        for p, g, m, v in zip(datas, grads, self._m, self._v, strict=True):
+            if decay and decoupled:
+                p = p * (1.0 - self.lr * decay)
+            elif decay:
+                g = g + decay * p
+            m = m + (1.0 - beta1) * (g - m)  # torch's lerp of m towards g
+            v = v * beta2 + (1.0 - beta2) * g * g
+            denominator = np.sqrt(v) / correction2 + self.eps
+            updated.append(p + -step_size * (m / denominator))
+            new_m.append(m)
+            new_v.append(v)
+
+        def commit() -> None:
+            self._m, self._v = new_m, new_v
+
+        return updated, commit
+
+
+class AdamW(Adam):
+    """AdamW, as ``torch.optim.AdamW``: Adam with decoupled weight decay.
+
+    Each step first shrinks every parameter, p := p·(1 − lr·λ) with λ =
+    ``weight_decay`` (default 0.01), then takes Adam's step without adding λ·p
+    to the gradient: the decay does not pass through m and v, so it acts on
+    every weight alike however large its gradients.
+
+    >>> w = Value(1.0, label="w")
+    >>> optimizer = AdamW([w], lr=0.1, weight_decay=0.5)
+    >>> J = (w - 3.0) ** 2
+    >>> J.backward()
+    >>> optimizer.step()
+    >>> round(w.data, 9)            # 1·(1 - 0.1·0.5), then + 0.1
+    1.05
+    """
+
+    method = "AdamW"
+    decoupled = True
+
+    def __init__(
+        self,
+        parameters: Iterable[Value],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+    ) -> None:
+        super().__init__(parameters, lr, betas, eps, weight_decay)
+
+
+def _grad_array(p: Value) -> Array:
+    """p's gradient as a float64 array of p's shape (0 where backward left none)."""
     grad = p.grad
+    if type(grad) is np.ndarray and grad.shape == np.shape(p.data):
+        return grad
     if isinstance(grad, Value):  # left by backward(create_graph=True)
-        return grad.data
-    return grad  # type: ignore[no-any-return]
+        grad = grad.data
+    array = np.asarray(grad, dtype=np.float64)
+    if array.shape != np.shape(p.data):
+        array = np.broadcast_to(array, np.shape(p.data))
+    return array
+
+
+def _non_negative(value: object, name: str) -> float:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number >= 0, got {type(value).__name__} {value!r}")
+    number = float(value)
+    if not 0.0 <= number < math.inf:
+        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+    return number
+
+
+def _betas(betas: object) -> tuple[float, float]:
+    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+        raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r:.40}")
+    pair = tuple(_non_negative(b, f"betas[{i}]") for i, b in enumerate(betas))
+    for i, b in enumerate(pair):
+        if b >= 1.0:
+            raise ValueError(f"betas[{i}] must be in [0, 1), got {b!r}")
+    return pair[0], pair[1]
 
 
 class Newton:
@@ -147,6 +366,11 @@ def _leaf_parameters(parameters: Iterable[Value], optimizer: str, method: str) -
     params = list(parameters)
     if not params:
         raise ValueError(f"{optimizer} needs at least one parameter")
+    seen: dict[int, int] = {}
+    for i, p in enumerate(params):
+        first = seen.setdefault(id(p), i)
+        if first != i:
+            raise ValueError(f"parameters[{i}] is parameters[{first}] again: list each once")
     for i, p in enumerate(params):
         if not isinstance(p, Value):
             raise TypeError(f"parameters[{i}] must be a Value, got {type(p).__name__}")

@@ -9,12 +9,15 @@ target only when complete, so a failed save never leaves a truncated file.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
 import secrets
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 FORMAT = "graphgrad.nn"
 VERSION = 1
@@ -137,9 +140,6 @@ def validate(document: dict[str, Any], model: str) -> dict[str, Any]:
 
     Returns the fields converted to Python types (floats, ints, lists).
     """
-    keys = set(document)
-    missing = [k for k in FIELDS if k not in keys]
-    extra = sorted(k[:MAX_STRING] for k in keys - set(FIELDS))
     if document.get("format") != FORMAT:
         raise ValueError(f"not a graphgrad model file: 'format' must be {FORMAT!r}")
     version = document.get("version")
@@ -148,12 +148,11 @@ def validate(document: dict[str, Any], model: str) -> dict[str, Any]:
             f"unsupported model file version {_clip(version)}: "
             f"this graphgrad reads version {VERSION}"
         )
-    if missing:
-        raise ValueError(f"the model file lacks the field(s) {', '.join(missing)}")
-    if extra:
-        raise ValueError(f"the model file has unknown field(s) {', '.join(map(repr, extra))}")
-    if document["model"] != model:
+    if "model" in document and document["model"] != model:
         raise ValueError(f"the file holds a {_clip(document['model'])} model, not a {model}")
+    if model == "MLPClassifier":
+        return _validate_classifier(document)
+    _check_fields(document, FIELDS)
     n_features = document["n_features"]
     if type(n_features) is not int or not 1 <= n_features <= MAX_FEATURES:
         raise ValueError(
@@ -185,6 +184,148 @@ def validate(document: dict[str, Any], model: str) -> dict[str, Any]:
         "vectorized": vectorized,
         "history": history,
     }
+
+
+def _check_fields(document: dict[str, Any], fields: tuple[str, ...]) -> None:
+    keys = set(document)
+    missing = [k for k in fields if k not in keys]
+    extra = sorted(k[:MAX_STRING] for k in keys - set(fields))
+    if missing:
+        raise ValueError(f"the model file lacks the field(s) {', '.join(missing)}")
+    if extra:
+        raise ValueError(f"the model file has unknown field(s) {', '.join(map(repr, extra))}")
+
+
+# --- MLPClassifier ------------------------------------------------------------------------
+
+# The fields of an MLPClassifier file, version 1: every one is required, no other allowed.
+CLASSIFIER_FIELDS = (
+    "format",
+    "version",
+    "model",
+    "n_features",
+    "classes",
+    "hidden_layer_sizes",
+    "activation",
+    "solver",
+    "lr",
+    "epochs",
+    "batch_size",
+    "alpha",
+    "seed",
+    "coefs",
+    "intercepts",
+    "history",
+)
+MAX_CLASSES = 100_000
+MAX_LABEL = 200  # characters of a class label
+MAX_LAYERS = 100
+MAX_WIDTH = 100_000
+MAX_PARAMETERS = 10_000_000
+MAX_INT = 2**63 - 1
+
+
+def _validate_classifier(document: dict[str, Any]) -> dict[str, Any]:
+    _check_fields(document, CLASSIFIER_FIELDS)
+    n_features = _int(document["n_features"], "n_features", 1, MAX_FEATURES)
+    classes = _classes(document["classes"])
+    hidden = document["hidden_layer_sizes"]
+    if type(hidden) is not list or not 1 <= len(hidden) <= MAX_LAYERS:
+        raise ValueError(
+            f"'hidden_layer_sizes' must be an array of 1 to {MAX_LAYERS} ints, got "
+            f"{_json_type(hidden)}" + (f" of {len(hidden)}" if type(hidden) is list else "")
+        )
+    widths = [_int(k, f"hidden_layer_sizes[{i}]", 1, MAX_WIDTH) for i, k in enumerate(hidden)]
+    sizes = [n_features, *widths, 1 if len(classes) == 2 else len(classes)]
+    if sum(a * b + b for a, b in itertools.pairwise(sizes)) > MAX_PARAMETERS:
+        raise ValueError(f"the network has more than {MAX_PARAMETERS} parameters")
+    coefs = _layers(document["coefs"], "coefs", sizes, matrix=True)
+    intercepts = _layers(document["intercepts"], "intercepts", sizes, matrix=False)
+    lr = _float(document["lr"], "lr")
+    if lr <= 0.0:
+        raise ValueError(f"'lr' must be positive, got {lr}")
+    alpha = _float(document["alpha"], "alpha")
+    if alpha < 0.0:
+        raise ValueError(f"'alpha' must be >= 0, got {alpha}")
+    batch_size, seed = document["batch_size"], document["seed"]
+    return {
+        "n_features": n_features,
+        "classes": classes,
+        "hidden_layer_sizes": tuple(widths),
+        "activation": _short_string(document["activation"], "activation"),
+        "solver": _short_string(document["solver"], "solver"),
+        "lr": lr,
+        "epochs": _int(document["epochs"], "epochs", 1, MAX_HISTORY),
+        "batch_size": None if batch_size is None else _int(batch_size, "batch_size", 1, MAX_INT),
+        "alpha": alpha,
+        "seed": None if seed is None else _int(seed, "seed", 0, MAX_INT),
+        "coefs": coefs,
+        "intercepts": intercepts,
+        "history": _float_list(document["history"], "history", MAX_HISTORY),
+    }
+
+
+def _int(value: object, name: str, low: int, high: int) -> int:
+    if type(value) is not int or not low <= value <= high:
+        raise ValueError(f"{name!r} must be an int from {low} to {high}, got {_clip(value)}")
+    return value
+
+
+def _short_string(value: object, name: str) -> str:
+    if type(value) is not str or len(value) > MAX_STRING:
+        raise ValueError(f"{name!r} must be a short string, got {_clip(value)}")
+    return value
+
+
+def _classes(value: object) -> np.ndarray[Any, Any]:
+    """The class labels: 2 or more distinct labels of one kind, sorted as np.unique sorts them."""
+    if type(value) is not list or not 2 <= len(value) <= MAX_CLASSES:
+        raise ValueError(
+            f"'classes' must be an array of 2 to {MAX_CLASSES} labels, got {_json_type(value)}"
+            + (f" of {len(value)}" if type(value) is list else "")
+        )
+    kind = type(value[0])
+    if kind not in (str, int, float, bool) or any(type(c) is not kind for c in value):
+        raise ValueError(
+            "'classes' must hold labels of one kind: all strings, all ints, all floats or "
+            "all true/false"
+        )
+    if kind is str and any(len(c) > MAX_LABEL for c in value):
+        raise ValueError(f"'classes' labels must be at most {MAX_LABEL} characters long")
+    if kind is int and any(not -MAX_INT - 1 <= c <= MAX_INT for c in value):
+        raise ValueError("'classes' ints must fit in 64 bits")
+    if kind is float:
+        value = [_float(c, f"classes[{i}]") for i, c in enumerate(value)]
+    if any(not a < b for a, b in itertools.pairwise(value)):
+        raise ValueError("'classes' must be distinct and sorted")
+    return np.array(value)
+
+
+def _layers(value: object, name: str, sizes: list[int], matrix: bool) -> list[np.ndarray[Any, Any]]:
+    """One weight matrix (n_in, n_out) or bias vector (n_out,) per layer, checked."""
+    count = len(sizes) - 1
+    if type(value) is not list or len(value) != count:
+        raise ValueError(
+            f"{name!r} must be an array of {count} layers (one per layer of "
+            f"hidden_layer_sizes, then the output), got {_json_type(value)}"
+            + (f" of {len(value)}" if type(value) is list else "")
+        )
+    arrays = []
+    for i, (layer, n_in, n_out) in enumerate(zip(value, sizes, sizes[1:], strict=False)):
+        where = f"{name}[{i}]"
+        if not matrix:
+            arrays.append(np.array(_float_list(layer, where, n_out), dtype=np.float64))
+            if len(arrays[-1]) != n_out:
+                raise ValueError(f"{where!r} must hold {n_out} numbers, got {len(arrays[-1])}")
+            continue
+        if type(layer) is not list or len(layer) != n_in:
+            raise ValueError(f"{where!r} must be an array of {n_in} rows (one per input)")
+        rows = [_float_list(row, f"{where}[{j}]", n_out) for j, row in enumerate(layer)]
+        for j, row in enumerate(rows):
+            if len(row) != n_out:
+                raise ValueError(f"'{where}[{j}]' must hold {n_out} numbers, got {len(row)}")
+        arrays.append(np.array(rows, dtype=np.float64).reshape(n_in, n_out))
+    return arrays
 
 
 def _clip(value: object) -> str:
