@@ -110,10 +110,7 @@ class NeuronModel:
         O(m·nx) nodes instead of a handful; it exists to teach and to check
         the vectorized path against.
         """
-        losses = [
-            self._loss(neuron.logit(list(x)), Value(float(t), label="y"))
-            for x, t in zip(X, y, strict=True)
-        ]
+        losses = [self._example_graph(neuron, x, float(t)) for x, t in zip(X, y, strict=True)]
         return cost(losses)
 
     # --- training -------------------------------------------------------------------
@@ -238,9 +235,8 @@ class NeuronModel:
 
         def example() -> tuple[Value, list[Value]]:
             coef, intercept = read()
-            neuron = Neuron(len(coef), weights=list(coef), bias=intercept)
-            loss = self._loss(neuron.logit(list(row)), Value(target, label="y"))
-            return loss, neuron.parameters()
+            neuron = Neuron(len(row), weights=list(coef), bias=intercept)
+            return self._example_graph(neuron, row, target), neuron.parameters()
 
         two_classes = self._classifier and X.shape[1] == 2
 
@@ -320,8 +316,12 @@ class NeuronModel:
             raise ValueError(f"x must be one example: a 1-D sequence of nx numbers, got {x!r}")
         row = check_X(np.reshape(array, (1, -1)), self.n_features_in_, "x")
         target = self._check_targets(np.array([y]), 1)[0]
-        neuron = self.parameters_as_neuron()
-        return self._loss(neuron.logit(list(row[0])), Value(float(target), label="y"))
+        return self._example_graph(self.parameters_as_neuron(), row[0], float(target))
+
+    def _example_graph(self, neuron: Neuron, x: Array, y: float) -> Value:
+        """One example's loss through ``neuron``, its data x and y constant leaves
+        (the notes' picture: dw and db, no dx)."""
+        return self._loss(neuron.logit(list(x)), Value(y, label="y", requires_grad=False))
 
     # --- saving ----------------------------------------------------------------------
 

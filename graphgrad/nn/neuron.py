@@ -88,7 +88,8 @@ class Neuron:
     def logit(self, x: Sequence[float | Value]) -> Value:
         """z = w1*x1 + ... + w_nx*x_nx + b for one example x (nx numbers or Values).
 
-        Plain numbers become leaves labelled x1 … x_nx so they show in a picture.
+        Plain numbers become constant leaves labelled x1 … x_nx, so that they show
+        in a picture, as the notes draw them: data, with no gradient of their own.
         """
         if isinstance(x, (str, bytes)) or not hasattr(x, "__len__") or len(x) != self.nx:
             raise ValueError(f"x must hold nx = {self.nx} inputs for one example, got {x!r}")
@@ -121,10 +122,11 @@ class Neuron:
 
 
 def _input_leaf(x: object, j: int, label: str) -> Value:
-    """An input given as a number (or a Value of a subclass) as a leaf labelled ``label``."""
+    """An input given as a number (or a Value of a subclass) as a constant leaf
+    labelled ``label``."""
     if isinstance(x, Value):
         return x
-    return Value(_number(x, f"x[{j}]"), label=label)
+    return Value(_number(x, f"x[{j}]"), label=label, requires_grad=False)
 
 
 def _number(v: object, name: str) -> float:
