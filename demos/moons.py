@@ -12,7 +12,9 @@ the same weights, the same number.
     python demos/moons.py              # 100 steps, as the notebook
     python demos/moons.py --quick      # 10 steps (used by the tests)
 
-Writes moons_boundary.png and moons_loss.png to the output directory (default
+Writes moons_boundary.png, moons_loss.png and moons_training.html (a page with
+a slider over the steps: one point's graph through the network at each step,
+the loss curve and the decision boundary) to the output directory (default
 demos/output/).
 """
 
@@ -29,8 +31,10 @@ from graphgrad import Value, no_grad
 from graphgrad.datasets import make_moons
 from graphgrad.nn import MLP, SGD, ScalarMLP
 from graphgrad.nn._progress import Progress
+from graphgrad.training import TrainingRecorder
 
-OUTPUTS = ("moons_boundary.png", "moons_loss.png")
+OUTPUTS = ("moons_boundary.png", "moons_loss.png", "moons_training.html")
+EXAMPLE = 0  # the point whose graph the training page shows
 ALPHA = 1e-4  # the notebook's L2 regularization strength
 
 
@@ -49,6 +53,40 @@ def scalar_loss(mlp: ScalarMLP, X: np.ndarray, y: np.ndarray) -> Value:
     losses = [(1 + -yi * score).relu() for yi, score in zip(y[:, 0], scores, strict=True)]
     data_loss = sum(losses) * (1.0 / len(losses))
     return data_loss + ALPHA * sum(p * p for p in mlp.parameters())  # type: ignore[no-any-return]
+
+
+def training_recorder(
+    mlp: MLP, X: np.ndarray, labels: np.ndarray, y: np.ndarray, steps: int
+) -> TrainingRecorder:
+    """A recorder of the run (graphgrad.training): one point's loss through a copy of
+    the network at each recorded step, and the boundary where the score is 0."""
+    copy = MLP(2, [16, 16, 1], activation="relu")
+
+    def example() -> tuple[Value, list[Value]]:
+        for mine, live in zip(copy.parameters(), mlp.parameters(), strict=True):
+            mine.data = np.array(live.data)
+        score = copy(X[EXAMPLE : EXAMPLE + 1])
+        label = Value(y[EXAMPLE : EXAMPLE + 1], label="y", requires_grad=False)
+        point_loss = (1 - label * score).relu().sum()
+        point_loss.label = "L"
+        return point_loss, copy.parameters()
+
+    def probability(points: np.ndarray) -> np.ndarray:
+        with no_grad():  # σ(score): above 0.5 exactly where the score is positive
+            return np.asarray(mlp(points).sigmoid().data[:, 0])
+
+    recorder = TrainingRecorder(
+        steps,
+        example,
+        inputs=X,
+        labels=labels.astype(float),
+        probability=probability,
+        example_input=list(X[EXAMPLE]),
+        title="micrograd's moons MLP learning, step by step",
+        example_text=f"The graph is the max-margin loss of point {EXAMPLE} through the network.",
+    )
+    recorder.start()
+    return recorder
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -73,6 +111,7 @@ def main(argv: list[str] | None = None) -> None:
           f"to {same:.0e}")  # fmt: skip
 
     optimizer = SGD(mlp.parameters(), lr=args.lr)
+    recorder = training_recorder(mlp, X, labels, y, args.epochs)
     history, accuracies = [], []
     start = time.perf_counter()
     with Progress(args.epochs, False if args.no_progress else None, "moons") as bar:
@@ -84,6 +123,7 @@ def main(argv: list[str] | None = None) -> None:
             history.append(total_loss.data)
             accuracies.append(accuracy)
             bar.update(k, total_loss.data)
+            recorder.epoch_done(k + 1, total_loss.data)
     seconds = time.perf_counter() - start
     for k in sorted({0, *range(9, args.epochs, 10), args.epochs - 1}):
         print(f"  step {k:>3}: loss {history[k]:.6f}, accuracy {accuracies[k]:.0%}")
@@ -108,6 +148,7 @@ def main(argv: list[str] | None = None) -> None:
     fig.tight_layout()
     fig.savefig(out / OUTPUTS[1], dpi=100)
     plt.close(fig)
+    recorder.write(out / OUTPUTS[2])
     print(f"files in {out}: {', '.join(OUTPUTS)}")
 
 

@@ -13,7 +13,9 @@ of a few array nodes and a backward().
     python demos/planar_flower.py --quick      # 100 epochs (used by the tests)
 
 Writes flower_hidden_sizes.png (the decision boundary of every network, and of
-logistic regression, in one figure) to the output directory (default
+logistic regression, in one figure) and flower_training.html (the network of
+4 hidden units learning, epoch by epoch: one point's graph, the cost curve and
+the decision boundary; open it in a browser) to the output directory (default
 demos/output/).
 """
 
@@ -29,7 +31,8 @@ from graphgrad.datasets import make_flower
 from graphgrad.nn import LogisticRegression, MLPClassifier
 
 HIDDEN_SIZES = (1, 2, 3, 4, 5, 20, 50)
-OUTPUTS = ("flower_hidden_sizes.png",)
+OUTPUTS = ("flower_hidden_sizes.png", "flower_training.html")
+WATCHED = 4  # the hidden-layer size whose training the page shows
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -52,7 +55,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"logistic regression (a straight line): accuracy {linear.score(X, y):.1%}")
     for n_h, model in models.items():
         start = time.perf_counter()
-        model.fit(X, y, progress=show_progress(args))
+        page = out / OUTPUTS[1] if n_h == WATCHED else None
+        model.fit(X, y, progress=show_progress(args), explore=page)
         seconds = time.perf_counter() - start
         print(
             f"{n_h:>2} hidden unit{'s' if n_h > 1 else ' '}: accuracy {model.score(X, y):.1%}, "

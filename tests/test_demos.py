@@ -105,6 +105,9 @@ def test_iris_csv_is_the_documented_file() -> None:
 def test_planar_flower_demo(tmp_path: Path) -> None:
     stdout = run_demo("planar_flower.py", tmp_path)
     assert (tmp_path / "flower_hidden_sizes.png").read_bytes().startswith(PNG_MAGIC)
+    page = (tmp_path / "flower_training.html").read_text(encoding="utf-8")
+    data = json.loads(page.split('id="gg-data">')[1].split("</script>")[0])
+    assert data["snapshots"][-1]["epoch"] == 100 and len(data["curve"]) == 100  # --quick
     accuracy = {
         int(line.split()[0]): float(line.split("accuracy ")[1].split("%")[0])
         for line in stdout.splitlines()
@@ -119,6 +122,10 @@ def test_moons_demo(tmp_path: Path) -> None:
     stdout = run_demo("moons.py", tmp_path)
     for name in ("moons_boundary.png", "moons_loss.png"):
         assert (tmp_path / name).read_bytes().startswith(PNG_MAGIC)
+    page = (tmp_path / "moons_training.html").read_text(encoding="utf-8")
+    data = json.loads(page.split('id="gg-data">')[1].split("</script>")[0])
+    assert [s["epoch"] for s in data["snapshots"]] == list(range(11))  # 10 quick steps
+    assert data["boundary"] is not None and len(data["curve"]) == 10
     assert "337 parameters" in stdout
     same = float(stdout.split("gives the same to ")[1].split()[0])
     assert same < 1e-12  # the vectorized MLP and the scalar one compute the same loss

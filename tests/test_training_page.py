@@ -196,3 +196,61 @@ def test_the_iris_demo_page_stays_under_two_megabytes(tmp_path: Path) -> None:
     LogisticRegression(lr=0.5, epochs=2000).fit(scaled, labels, progress=False, explore=path)
     assert path.stat().st_size < 2_000_000
     assert len(page_data(path)["snapshots"]) == 101
+
+
+# --- the MLP classifier -----------------------------------------------------------------
+
+MOONS_X = np.array(
+    [[0.0, 1.0], [1.0, 0.0], [-1.0, 0.2], [0.5, -0.4], [1.5, -0.3], [2.0, 0.5], [0.2, 0.3]]
+)
+MOONS_Y = np.array(["upper", "lower", "upper", "lower", "lower", "lower", "upper"])
+
+
+def mlp_trained(epochs: int, X: Any = MOONS_X, y: Any = MOONS_Y) -> Any:
+    from graphgrad.nn import MLPClassifier
+
+    return MLPClassifier((3,), epochs=epochs, seed=0).fit(X, y, progress=False)
+
+
+def mlp_example_texts(model: Any, row: int, X: Any = MOONS_X, y: Any = MOONS_Y) -> list[str]:
+    loss = model.example_loss(X[row], y[row])
+    loss.backward()
+    return svg_texts(to_svg(loss))
+
+
+def test_an_mlp_classifiers_run_is_recorded_epoch_by_epoch(tmp_path: Path) -> None:
+    from graphgrad.nn import MLPClassifier
+
+    path = tmp_path / "mlp.html"
+    spec = TrainingPage(path, example=3, every=5)
+    model = MLPClassifier((3,), epochs=15, seed=0).fit(MOONS_X, MOONS_Y, False, explore=spec)
+    plain = mlp_trained(15)
+    assert model.history_ == plain.history_  # recording changes nothing
+    data = page_data(path)
+    assert [s["epoch"] for s in data["snapshots"]] == [0, 5, 10, 15]
+    assert data["curve"] == [[e, cost] for e, cost in enumerate(model.history_, start=1)]
+    boundary = data["boundary"]
+    n = boundary["size"]
+    x1, x2 = np.meshgrid(np.linspace(*boundary["x1"], n), np.linspace(*boundary["x2"], n))
+    points = np.column_stack([x1.ravel(), x2.ravel()])
+    for snapshot in data["snapshots"][1:]:
+        independent = mlp_trained(snapshot["epoch"])
+        shown = sorted(line for lines in snapshot["labels"] for line in lines)
+        assert shown == mlp_example_texts(independent, 3), snapshot["epoch"]
+        grid = np.frombuffer(base64.b64decode(snapshot["grid"]), dtype=np.uint8)
+        p = independent.predict_proba(points)[:, 1]
+        assert np.array_equal(grid, np.rint(p * 255).astype(np.uint8))
+
+
+def test_a_three_class_run_has_its_graph_and_curve_but_no_boundary(tmp_path: Path) -> None:
+    from graphgrad.nn import MLPClassifier
+
+    X = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [0.5, 0.2], [0.2, 0.8]])
+    y = np.array([0, 1, 2, 1, 0, 2])
+    path = tmp_path / "three.html"
+    MLPClassifier((3,), epochs=6, seed=0).fit(X, y, False, explore=TrainingPage(path, every=3))
+    data = page_data(path)
+    assert data["boundary"] is None
+    last = data["snapshots"][-1]
+    shown = sorted(line for lines in last["labels"] for line in lines)
+    assert shown == mlp_example_texts(mlp_trained(6, X, y), 0, X, y)

@@ -35,6 +35,16 @@ Epoch = Callable[[Callable[[], Value]], float]
 EpochHook = Callable[[int, float, list[Value]], None]
 
 
+def training_page_for(explore: object, m: int) -> TrainingPage:
+    """``fit``'s ``explore`` argument checked, for training data of m examples."""
+    from graphgrad.training import training_page
+
+    page = training_page(explore)
+    if page.example >= m:
+        raise ValueError(f"explore: example must be a row of X, 0 to {m - 1}, got {page.example}")
+    return page
+
+
 def data_leaf(data: Array, label: str) -> Value:
     """A constant leaf for training data: backward() gives it no gradient.
 
@@ -160,7 +170,7 @@ class NeuronModel:
         steps = self.epochs if epochs is None else check_epochs(epochs)
         show = check_progress(progress)
         method = self.solver if solver is None else self._check_solver(solver)
-        page = None if explore is None else self._training_page(explore, m)
+        page = None if explore is None else training_page_for(explore, m)
 
         w0, b0 = self._initial_parameters(data, targets)
         if self.vectorized:
@@ -209,16 +219,6 @@ class NeuronModel:
         return self
 
     # --- the training page ------------------------------------------------------------
-
-    def _training_page(self, explore: object, m: int) -> TrainingPage:
-        from graphgrad.training import training_page
-
-        page = training_page(explore)
-        if page.example >= m:
-            raise ValueError(
-                f"explore: example must be a row of X, 0 to {m - 1}, got {page.example}"
-            )
-        return page
 
     def _recorder(
         self,

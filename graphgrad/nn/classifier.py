@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
@@ -13,12 +14,15 @@ import numpy.typing as npt
 from graphgrad import ops
 from graphgrad.nn import serialization
 from graphgrad.nn._checks import Array, check_epochs, check_lr, check_progress, check_X
-from graphgrad.nn._model import EpochHook, NotFittedError, data_leaf
+from graphgrad.nn._model import EpochHook, NotFittedError, data_leaf, training_page_for
 from graphgrad.nn._progress import Progress
 from graphgrad.nn.layers import MLP
 from graphgrad.nn.losses import logistic_loss, softmax_cost
 from graphgrad.nn.optim import SGD, Adam, AdamW, Optimizer
 from graphgrad.value import Value
+
+if TYPE_CHECKING:  # the page machinery is imported only when a page is asked for
+    from graphgrad.training import TrainingPage, TrainingRecorder
 
 _KINDS = "biuUf"  # label dtypes: bools, ints, strings, floats
 
@@ -105,25 +109,42 @@ class MLPClassifier:
 
     # --- training ---------------------------------------------------------------------
 
-    def fit(self, X: object, y: object, progress: bool | None = None) -> MLPClassifier:
+    def fit(
+        self,
+        X: object,
+        y: object,
+        progress: bool | None = None,
+        explore: str | os.PathLike[str] | TrainingPage | None = None,
+    ) -> MLPClassifier:
         """Train on X (m, nx) and y (m,) labels; returns self.
 
         ``progress``: None shows a bar only in a notebook or when stderr is a
         terminal, True always, False never.  The weights start afresh at every
         call.  If training fails (bad input, divergence) the model is left as
         it was.
+
+        ``explore``: write a page (a file name ending in .html, or a
+        :class:`graphgrad.training.TrainingPage`) with a slider over the epochs
+        that shows one training example's graph through the network with that
+        epoch's values and gradients, the cost curve and, for two features and
+        two classes, the decision boundary.
         """
-        return self._fit(X, y, progress)
+        return self._fit(X, y, progress, explore)
 
     def _fit(
-        self, X: object, y: object, progress: bool | None, on_epoch: EpochHook | None = None
+        self,
+        X: object,
+        y: object,
+        progress: bool | None,
+        explore: str | os.PathLike[str] | TrainingPage | None = None,
+        on_epoch: EpochHook | None = None,
     ) -> MLPClassifier:
-        """fit, with ``on_epoch`` called after every epoch (see EpochHook): the hook a
-        recorder of training (snapshots every k epochs) plugs into."""
+        """fit, with ``on_epoch`` called after every epoch (see EpochHook)."""
         data = check_X(X)
         m, nx = data.shape
         classes, indices = _encode_labels(y, m)
         show = check_progress(progress)
+        page = None if explore is None else training_page_for(explore, m)
         k = len(classes)
         rng = np.random.default_rng(self.seed)
         network = MLP(nx, [*self.hidden_layer_sizes, 1 if k == 2 else k], self.activation, rng)
@@ -151,6 +172,9 @@ class MLPClassifier:
 
         history: list[float] = []
         batch = self.batch_size
+        recorder = None
+        if page is not None:
+            recorder = self._recorder(page, network, data, indices, classes)
         with Progress(self.epochs, show, type(self).__name__) as bar:
             for epoch in range(self.epochs):
                 try:
@@ -170,8 +194,12 @@ class MLPClassifier:
                     ) from None
                 history.append(epoch_cost)
                 bar.update(epoch, epoch_cost)
+                if recorder is not None:
+                    recorder.epoch_done(epoch + 1, epoch_cost)
                 if on_epoch is not None:
                     on_epoch(epoch + 1, epoch_cost, parameters)
+        if recorder is not None and page is not None:
+            recorder.write(page.path)
         # Set attributes only now, so a failed fit leaves the model unchanged.
         self.classes_ = classes
         self.coefs_ = [np.array(layer.w.data) for layer in network.layers]
@@ -179,6 +207,65 @@ class MLPClassifier:
         self.history_ = history
         self.n_features_in_ = nx
         return self
+
+    def _recorder(
+        self,
+        page: TrainingPage,
+        network: MLP,
+        X: Array,
+        indices: npt.NDArray[Any],
+        classes: npt.NDArray[Any],
+    ) -> TrainingRecorder:
+        """A recorder of this run for ``page``: one example through a copy of the
+        network at each recorded epoch (so the live weights' gradients are not touched)."""
+        from graphgrad.training import TrainingRecorder
+
+        row, label, k = X[page.example], int(indices[page.example]), len(classes)
+
+        def example() -> tuple[Value, list[Value]]:
+            coefs = [np.array(layer.w.data) for layer in network.layers]
+            intercepts = [np.array(layer.b.data) for layer in network.layers]
+            return _example_graph(coefs, intercepts, self.activation, row, label, k)
+
+        def probability(points: Array) -> Array:
+            coefs = [np.asarray(layer.w.data) for layer in network.layers]
+            intercepts = [np.asarray(layer.b.data) for layer in network.layers]
+            logits = _logits(coefs, intercepts, self.activation, points)
+            return np.asarray(ops.sigmoid(logits), dtype=np.float64)
+
+        boundary = k == 2 and X.shape[1] == 2
+        shown = ", ".join(f"x{j + 1} = {v:.4g}" for j, v in enumerate(row))
+        recorder = TrainingRecorder(
+            self.epochs,
+            example,
+            every=page.every,
+            inputs=X if boundary else None,
+            labels=indices.astype(np.float64) if boundary else None,
+            probability=probability if boundary else None,
+            example_input=list(row) if boundary else None,
+            title=f"{type(self).__name__} learning, epoch by epoch",
+            example_text=f"The graph is the loss of training example {page.example} "
+            f"({shown}, class {classes[label]}) through the network.",
+        )
+        recorder.start()
+        return recorder
+
+    def example_loss(self, x: object, y: object) -> Value:
+        """The graph of one example's loss through the fitted network, labelled as
+        the notes label a network (X, W[1], b[1], Z[1], A[1], ...); call
+        ``backward()`` on it to see dW[1], db[1], ... for that example."""
+        self._fitted()
+        array = np.asarray(x) if not isinstance(x, (str, bytes)) else x
+        if np.ndim(array) != 1:
+            raise ValueError(f"x must be one example: a 1-D sequence of nx numbers, got {x!r}")
+        row = check_X(np.reshape(array, (1, -1)), self.n_features_in_, "x")[0]
+        found: npt.NDArray[np.intp] = np.flatnonzero(self.classes_ == y)
+        if isinstance(y, Value) or len(found) != 1:
+            raise ValueError(f"y must be one of the classes {self.classes_.tolist()}, got {y!r}")
+        loss, _ = _example_graph(
+            self.coefs_, self.intercepts_, self.activation, row, int(found[0]), len(self.classes_)
+        )
+        return loss
 
     def _optimizer(self, parameters: list[Value]) -> Optimizer:
         if self.solver == "adam":
@@ -199,16 +286,9 @@ class MLPClassifier:
         """The logits of the fitted network: shape (m,) for two classes (z of the
         sigmoid unit; > 0 means classes_[1]), (m, k) for k classes."""
         self._fitted()
-        A = check_X(X, self.n_features_in_)
-        activate = ops.OPS[self.activation]
-        last = len(self.coefs_) - 1
-        for i, (w, b) in enumerate(zip(self.coefs_, self.intercepts_, strict=True)):
-            # The table's own forward rules, on arrays: what training computed.
-            A = ops.affine(A, w, b)
-            if i < last:
-                A = activate(A)
-        logits: Array = A[:, 0] if A.shape[1] == 1 else A
-        return logits
+        return _logits(
+            self.coefs_, self.intercepts_, self.activation, check_X(X, self.n_features_in_)
+        )
 
     def predict_proba(self, X: object) -> Array:
         """Shape (m, n_classes): the probability of each class, columns in ``classes_`` order."""
@@ -321,6 +401,47 @@ def _label_array(y: object, m: int, name: str = "y") -> npt.NDArray[Any]:
         index = int(np.argmax(~np.isfinite(labels)))
         raise ValueError(f"{name} must hold finite labels; {name}[{index}] is {labels[index]}")
     return labels
+
+
+def _example_graph(
+    coefs: Sequence[Array],
+    intercepts: Sequence[Array],
+    activation: str,
+    row: Array,
+    label: int,
+    k: int,
+) -> tuple[Value, list[Value]]:
+    """One example's loss through a network holding copies of these weights, and its
+    parameter leaves: what example_loss returns and the training page draws."""
+    network = MLP(len(row), [len(b) for b in intercepts], activation)
+    for layer, w, b in zip(network.layers, coefs, intercepts, strict=True):
+        layer.w.data, layer.b.data = np.array(w, dtype=np.float64), np.array(b, dtype=np.float64)
+    z = network(row.reshape(1, -1))
+    if k == 2:
+        target = Value(np.array([[float(label)]]), label="y", requires_grad=False)
+        per_row = logistic_loss(z, target)  # shape (1, 1)
+        per_row.label = None
+        loss = per_row.sum()  # one example: its loss L itself
+    else:
+        loss = softmax_cost(z, np.arange(1), np.array([label]))
+    loss.label = "L"
+    return loss, network.parameters()
+
+
+def _logits(
+    coefs: Sequence[Array], intercepts: Sequence[Array], activation: str, X: Array
+) -> Array:
+    """The network's logits on X for these weights: (m,) for one output, else (m, k)."""
+    activate = ops.OPS[activation]
+    last = len(coefs) - 1
+    A = X
+    for i, (w, b) in enumerate(zip(coefs, intercepts, strict=True)):
+        # The table's own forward rules, on arrays: what training computed.
+        A = ops.affine(A, w, b)
+        if i < last:
+            A = activate(A)
+    logits: Array = A[:, 0] if A.shape[1] == 1 else A
+    return logits
 
 
 def _encode_labels(y: object, m: int) -> tuple[npt.NDArray[Any], npt.NDArray[np.intp]]:
