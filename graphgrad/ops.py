@@ -171,9 +171,17 @@ class Op:
     def __call__(self, *args: Any, **params: Any) -> Any:
         """Apply the op: to floats and arrays (a float or an array), or to Values
         (a node) or symbols (a formula) if any argument is one."""
+        numbers_as_ints = arrays = False
         for arg in args:
-            if type(arg) is np.ndarray or type(arg) is float:
-                continue  # the common case, inside rules: data
+            kind = type(arg)
+            if kind is np.ndarray:
+                arrays = True  # the common case, inside rules: data
+                continue
+            if kind is float:
+                continue
+            if kind is int:
+                numbers_as_ints = True
+                continue
             if isinstance(arg, Operand):
                 if not arg.is_node:
                     return type(arg).apply_op(self, args, params)
@@ -184,11 +192,14 @@ class Op:
                 return type(arg).apply_op(self, args, params)  # says what is wrong
         if len(args) != len(self.partials):
             raise TypeError(f"{self.name} takes {self.arity} input(s), got {len(args)}")
-        datas = args
-        for a in args:
-            if type(a) is int:
-                datas = tuple(float(a) if type(a) is int else a for a in args)
-                break
+        if arrays and not numbers_as_ints and is_raising():
+            # Inside the engine (a rule run by a backward pass over arrays): numpy
+            # raises already, and the caller says what failed.  The fast path.
+            result = self.forward(*args, **params)
+            if type(result) is np.ndarray:
+                return result if result.ndim else float(result)
+            return float(result) if isinstance(result, (float, int, np.floating)) else result
+        datas = tuple(float(a) if type(a) is int else a for a in args) if numbers_as_ints else args
         try:
             if is_raising():  # inside a backward pass over arrays: numpy raises already
                 result = self.evaluate(*datas, **params)
@@ -815,6 +826,8 @@ def _scatter(x: Data, *, shape: tuple[int, ...], index: Any) -> Data:
 
 
 def _ndims(x: Data, y: Data) -> tuple[int, int]:
+    if type(x) is np.ndarray and type(y) is np.ndarray:
+        return x.ndim, y.ndim
     return len(shape_of(x)), len(shape_of(y))
 
 
