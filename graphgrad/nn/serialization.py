@@ -10,10 +10,8 @@ target only when complete, so a failed save never leaves a truncated file.
 from __future__ import annotations
 
 import itertools
-import json
 import math
 import os
-import secrets
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +51,10 @@ def _path(path: object) -> Path:
 def write_json(path: PathLike, document: dict[str, Any]) -> None:
     """Write ``document`` to ``path`` atomically (complete file or no change)."""
     target = _path(path)
+    # json and secrets are imported when a model is saved, not with graphgrad.
+    import json
+    import secrets
+
     text = json.dumps(document, indent=1, allow_nan=False) + "\n"
     # A fresh name next to the target (same file system, so os.replace is atomic),
     # short whatever the target's name: any name open() accepts can be saved to.
@@ -91,6 +93,8 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def read_json(path: PathLike) -> dict[str, Any]:
     """Parse a saved model file into a dict; ValueError if it is not valid JSON."""
+    import json
+
     source = _path(path)
     with source.open("rb") as handle:
         raw = handle.read(MAX_FILE_BYTES + 1)
