@@ -84,6 +84,17 @@ def check_X(X: object, n_features: int | None = None, name: str = "X") -> Array:
     return data
 
 
+def check_example(x: object, n_features: int, name: str = "x") -> Array:
+    """One example: a 1-D sequence of n_features finite numbers; a float64 copy."""
+    array = np.asarray(x) if not isinstance(x, (str, bytes)) else x
+    if np.ndim(array) != 1:
+        raise ValueError(
+            f"{name} must be one example: a 1-D sequence of nx numbers, got {x!r}"[:300]
+        )
+    row: Array = check_X(np.reshape(array, (1, -1)), n_features, name)[0]
+    return row
+
+
 def check_y(y: object, m: int, name: str = "y") -> Array:
     """Targets: one finite number per example, shape (m,); a float64 copy."""
     array = _as_real_array(y, name)

@@ -15,7 +15,14 @@ from typing import TYPE_CHECKING, ClassVar, TypeVar
 import numpy as np
 
 from graphgrad.nn import serialization
-from graphgrad.nn._checks import Array, check_epochs, check_lr, check_progress, check_X
+from graphgrad.nn._checks import (
+    Array,
+    check_epochs,
+    check_example,
+    check_lr,
+    check_progress,
+    check_X,
+)
 from graphgrad.nn._progress import Progress
 from graphgrad.nn.losses import cost
 from graphgrad.nn.neuron import Neuron
@@ -311,12 +318,9 @@ class NeuronModel:
         draw it; call ``backward()`` on the result to see each dvar.
         """
         self._fitted()
-        array = np.asarray(x) if not isinstance(x, (str, bytes)) else x
-        if np.ndim(array) != 1:
-            raise ValueError(f"x must be one example: a 1-D sequence of nx numbers, got {x!r}")
-        row = check_X(np.reshape(array, (1, -1)), self.n_features_in_, "x")
+        row = check_example(x, self.n_features_in_)
         target = self._check_targets(np.array([y]), 1)[0]
-        return self._example_graph(self.parameters_as_neuron(), row[0], float(target))
+        return self._example_graph(self.parameters_as_neuron(), row, float(target))
 
     def _example_graph(self, neuron: Neuron, x: Array, y: float) -> Value:
         """One example's loss through ``neuron``, its data x and y constant leaves

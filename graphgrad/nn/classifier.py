@@ -13,7 +13,14 @@ import numpy.typing as npt
 
 from graphgrad import ops
 from graphgrad.nn import serialization
-from graphgrad.nn._checks import Array, check_epochs, check_lr, check_progress, check_X
+from graphgrad.nn._checks import (
+    Array,
+    check_epochs,
+    check_example,
+    check_lr,
+    check_progress,
+    check_X,
+)
 from graphgrad.nn._model import EpochHook, NotFittedError, data_leaf, training_page_for
 from graphgrad.nn._progress import Progress
 from graphgrad.nn.layers import MLP
@@ -255,10 +262,7 @@ class MLPClassifier:
         the notes label a network (X, W[1], b[1], Z[1], A[1], ...); call
         ``backward()`` on it to see dW[1], db[1], ... for that example."""
         self._fitted()
-        array = np.asarray(x) if not isinstance(x, (str, bytes)) else x
-        if np.ndim(array) != 1:
-            raise ValueError(f"x must be one example: a 1-D sequence of nx numbers, got {x!r}")
-        row = check_X(np.reshape(array, (1, -1)), self.n_features_in_, "x")[0]
+        row = check_example(x, self.n_features_in_)
         found: npt.NDArray[np.intp] = np.flatnonzero(self.classes_ == y)
         if isinstance(y, Value) or len(found) != 1:
             raise ValueError(f"y must be one of the classes {self.classes_.tolist()}, got {y!r}")
