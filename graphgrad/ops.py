@@ -283,6 +283,25 @@ try:  # numpy >= 2: the error state is a context variable holding an "extobj"
 except ImportError:  # older numpy: np.errstate itself, about 1 µs slower per use
     _numpy_errors = None
 
+
+def _numpy_errors_work() -> bool:
+    """numpy's private error-state variable does what enter_raising expects of it
+    (it is not numpy's public API, so it is checked once rather than trusted)."""
+    if _numpy_errors is None:
+        return False
+    try:
+        token = _numpy_errors.set(_make_numpy_errors(**RAISE))
+        try:
+            return bool(np.geterr() == RAISE)
+        finally:
+            _numpy_errors.reset(token)
+    except Exception:  # a numpy whose internals differ: fall back to np.errstate
+        return False
+
+
+if not _numpy_errors_work():
+    _numpy_errors = None
+
 # The raising state made from each state a thread was in (numpy's buffer size
 # and error callback kept), so that entering it is one context-variable set.
 _raising_from: dict[Any, Any] = {}

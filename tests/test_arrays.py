@@ -728,3 +728,25 @@ def test_axis_reductions_and_reshape_differentiate_twice() -> None:
         lambda t: ((t * t).sum(axis=0).tanh() * t.mean(axis=1, keepdims=True).reshape(2)).sum(),
         np.array([[0.3, -0.2], [0.5, 0.1]]),
     )
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_numpys_error_state_is_raising_inside_and_restored_after(
+    fast: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The fast way (numpy's own error-state variable, set once per state) and the
+    # fallback (np.errstate) behave alike: numpy raises inside, as before after.
+    from graphgrad import ops
+
+    if not fast:
+        monkeypatch.setattr(ops, "_numpy_errors", None)
+    before = np.geterr()
+    with ops.raising():
+        assert np.geterr() == ops.RAISE and ops.is_raising() is fast
+        with pytest.raises(FloatingPointError):
+            np.exp(np.array([1000.0]))
+    assert np.geterr() == before
+    x = Value(np.array([1e-300, 1.0]), label="x")
+    with pytest.raises(OverflowError, match="backward through"):
+        (x.log() * 1e300).sum().backward()
+    assert np.geterr() == before
