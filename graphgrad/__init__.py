@@ -1,6 +1,5 @@
 """graphgrad: a small, exact and fast scalar automatic-differentiation engine."""
 
-from graphgrad import value as _value
 from graphgrad.check import GradcheckError, gradcheck, gradgradcheck, numeric_grad
 from graphgrad.define import define_op
 
@@ -42,4 +41,4 @@ __all__ = [
 ]
 
 # Notebooks show a Value as its drawing, or say why not in its text form.
-_value.set_notebook_display(display_svg, display_note)
+Value.notebook_display = (display_svg, display_note)

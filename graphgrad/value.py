@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
@@ -31,19 +31,11 @@ Data = float | Array
 # What an operator accepts besides a Value: a real number or a numpy array.
 Operand_: TypeAlias = "Value | float | int | Array"
 
-# How a notebook shows a Value: its drawing (SVG, or None for text only) and,
-# when it is not drawn, a note saying why.  The core imports no renderer, so the
-# package (graphgrad/__init__.py) installs both with set_notebook_display.
-_notebook_display: tuple[Callable[[Value], str | None], Callable[[Value], str | None]] | None = None
-
-
-def set_notebook_display(
-    svg: Callable[[Value], str | None], note: Callable[[Value], str | None]
-) -> None:
-    """Install how notebooks show a Value: ``svg(v)`` draws it (None: show text),
-    ``note(v)`` says why it is not drawn (None: nothing to say)."""
-    global _notebook_display
-    _notebook_display = (svg, note)
+# How a notebook shows a Value: svg(v) draws it (None: show text), note(v) says
+# why it is not drawn (None: nothing to say).
+NotebookDisplay: TypeAlias = tuple[
+    Callable[["Value"], "str | None"], Callable[["Value"], "str | None"]
+]
 
 
 class Value(Operand):
@@ -65,6 +57,9 @@ class Value(Operand):
 
     __slots__ = ("data", "grad", "inputs", "label", "operation", "requires_grad")
     is_node = True  # ops hand a call with a Value straight to their compiled apply
+    #: How notebooks show a Value (see NotebookDisplay), None for text only.  The
+    #: core imports no renderer: the package sets this once, when it is imported.
+    notebook_display: ClassVar[NotebookDisplay | None] = None
     # Makes numpy hand `array * value` to Value.__rmul__ instead of looping.
     __array_ufunc__ = None
 
@@ -134,12 +129,14 @@ class Value(Operand):
 
     def _repr_svg_(self) -> str | None:
         """The drawing of this node's graph, for notebooks (None: show the text repr)."""
-        return None if _notebook_display is None else _notebook_display[0](self)
+        display = self.notebook_display
+        return None if display is None else display[0](self)
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         """The text form in IPython and notebooks: the repr, and why no drawing is shown."""
         printer.text(repr(self))
-        note = None if _notebook_display is None else _notebook_display[1](self)
+        display = self.notebook_display
+        note = None if display is None else display[1](self)
         if note is not None:
             printer.text(f"  # not drawn: {note}")
 
