@@ -92,13 +92,9 @@ class Layer:
         *,
         index: int | None = None,
     ) -> None:
-        self.n_in: int = _positive(n_in, "n_in")
-        self.n_out: int = _positive(n_out, "n_out")
-        self.activation: str = _activation(activation)
-        if index is not None:
-            _positive(index, "index")
-        #: The layer's number in its network (from 1), shown in labels as [l]; None alone.
-        self.index: int | None = index
+        self.n_in, self.n_out, self.activation, self.index = _layer_arguments(
+            n_in, n_out, activation, index
+        )
         suffix = "" if index is None else f"[{index}]"
         rng = _rng(seed)
         self.w: Value = Value(
@@ -221,12 +217,9 @@ class ScalarLayer:
         *,
         index: int | None = None,
     ) -> None:
-        self.n_in: int = _positive(n_in, "n_in")
-        self.n_out: int = _positive(n_out, "n_out")
-        self.activation: str = _activation(activation)
-        if index is not None:
-            _positive(index, "index")
-        self.index: int | None = index
+        self.n_in, self.n_out, self.activation, self.index = _layer_arguments(
+            n_in, n_out, activation, index
+        )
         weights = initial_weights(self.n_in, self.n_out, self.activation, _rng(seed))
         layer = 1 if index is None else index
         self.neurons: list[Neuron] = [
@@ -312,6 +305,19 @@ class ScalarMLP:
 
 
 # --- checks ---------------------------------------------------------------------------------
+
+
+def _layer_arguments(
+    n_in: object, n_out: object, activation: object, index: object
+) -> tuple[int, int, str, int | None]:
+    """A layer's sizes, activation and number in its network (from 1, shown in
+    labels as [l]; None for a layer alone), checked: what Layer and ScalarLayer take."""
+    return (
+        _positive(n_in, "n_in"),
+        _positive(n_out, "n_out"),
+        _activation(activation),
+        None if index is None else _positive(index, "index"),
+    )
 
 
 def _positive(value: object, name: str) -> int:
