@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 import numpy as np
 
-from graphgrad.nn import serialization
+from graphgrad.nn import _training, serialization
 from graphgrad.nn._checks import (
     Array,
     check_epochs,
@@ -23,33 +23,16 @@ from graphgrad.nn._checks import (
     check_progress,
     check_X,
 )
-from graphgrad.nn._progress import Progress
+from graphgrad.nn._training import EpochHook, Picture, Rows, Run, Update, descend, make_step
 from graphgrad.nn.losses import cost
 from graphgrad.nn.neuron import Neuron
 from graphgrad.nn.optim import GradientDescent
 from graphgrad.value import Value
 
 if TYPE_CHECKING:  # the page machinery is imported only when a page is asked for
-    from graphgrad.training import TrainingPage, TrainingRecorder
+    from graphgrad.training import TrainingPage
 
 ModelT = TypeVar("ModelT", bound="NeuronModel")
-
-# A solver runs one epoch: it builds the cost with the given function, updates
-# the parameters and returns the cost before the update.
-Epoch = Callable[[Callable[[], Value]], float]
-
-#: Called after each epoch with (epoch from 1, that epoch's cost, the live parameters).
-EpochHook = Callable[[int, float, list[Value]], None]
-
-
-def training_page_for(explore: object, m: int) -> TrainingPage:
-    """``fit``'s ``explore`` argument checked, for training data of m examples."""
-    from graphgrad.training import training_page
-
-    page = training_page(explore)
-    if page.example >= m:
-        raise ValueError(f"explore: example must be a row of X, 0 to {m - 1}, got {page.example}")
-    return page
 
 
 def data_leaf(data: Array, label: str) -> Value:
@@ -67,7 +50,7 @@ class NotFittedError(ValueError, AttributeError):
 class NeuronModel:
     """Base of the scikit-learn-shaped models made of one neuron."""
 
-    #: Solvers ``fit`` accepts; each has a branch in ``_solver``.
+    #: Solvers ``fit`` accepts; each has a branch in ``_update``.
     SOLVERS: ClassVar[tuple[str, ...]] = ("gd",)
     #: A classifier defines ``_probability``; its training page shows the
     #: decision boundary when X has two features.
@@ -177,7 +160,7 @@ class NeuronModel:
         steps = self.epochs if epochs is None else check_epochs(epochs)
         show = check_progress(progress)
         method = self.solver if solver is None else self._check_solver(solver)
-        page = None if explore is None else training_page_for(explore, m)
+        page = None if explore is None else _training.page_for(explore, m)
 
         w0, b0 = self._initial_parameters(data, targets)
         if self.vectorized:
@@ -185,7 +168,7 @@ class NeuronModel:
             parameters = [w, b]
             X_node, y_node = data_leaf(data, "X"), data_leaf(targets, "y")
 
-            def build() -> Value:
+            def batch_cost(rows: Rows) -> Value:
                 return self.cost_graph(X_node, y_node, w, b)
 
             def read() -> tuple[Array, float]:
@@ -194,95 +177,64 @@ class NeuronModel:
             neuron = Neuron(nx, weights=list(w0), bias=b0)
             parameters = neuron.parameters()
 
-            def build() -> Value:
+            def batch_cost(rows: Rows) -> Value:
                 return self.scalar_cost_graph(neuron, data, targets)
 
             def read() -> tuple[Array, float]:
                 return np.array([p.data for p in neuron.w]), float(neuron.b.data)
 
-        epoch = self._solver(method, parameters, rate)
-        history: list[float] = []
-        recorder = None if page is None else self._recorder(page, steps, data, targets, read)
-        with Progress(steps, show, type(self).__name__) as bar:
-            for i in range(steps):
-                try:
-                    history.append(epoch(build))
-                except ArithmeticError as exc:
-                    raise type(exc)(
-                        f"{type(self).__name__}.fit stopped at epoch {i + 1} of {steps}: {exc}"
-                    ) from None
-                bar.update(i, history[-1])
-                if recorder is not None:
-                    recorder.epoch_done(i + 1, history[-1])
-                if on_epoch is not None:
-                    on_epoch(i + 1, history[-1], parameters)
-        if recorder is not None and page is not None:
-            recorder.write(page.path)
-        coef, intercept = read()
-        # Set attributes only now, so a failed fit leaves the model unchanged.
-        self.coef_, self.intercept_ = coef, intercept
-        self.history_ = history
-        self.n_features_in_ = nx
+        def commit(history: list[float]) -> None:
+            self.coef_, self.intercept_ = read()
+            self.history_ = history
+            self.n_features_in_ = nx
+
+        def picture(example: int) -> Picture:
+            return self._picture(data[example], float(targets[example]), data, targets, read)
+
+        run = Run(
+            name=type(self).__name__,
+            data=data,
+            epochs=steps,
+            step=make_step(batch_cost, self._update(method, parameters, rate)),
+            parameters=parameters,
+            commit=commit,
+            picture=picture,
+        )
+        _training.train(run, show, page, on_epoch)
         return self
 
     # --- the training page ------------------------------------------------------------
 
-    def _recorder(
+    def _picture(
         self,
-        page: TrainingPage,
-        epochs: int,
+        row: Array,
+        target: float,
         X: Array,
         y: Array,
         read: Callable[[], tuple[Array, float]],
-    ) -> TrainingRecorder:
-        """A recorder of this run for ``page``; it reads the parameters with ``read``."""
-        from graphgrad.training import TrainingRecorder
-
-        row, target = X[page.example], float(y[page.example])
+    ) -> Picture:
+        """The training page's picture of example (row, target); ``read`` gives the
+        live parameters."""
 
         def example() -> tuple[Value, list[Value]]:
             coef, intercept = read()
             neuron = Neuron(len(row), weights=list(coef), bias=intercept)
             return self._example_graph(neuron, row, target), neuron.parameters()
 
-        two_classes = self._classifier and X.shape[1] == 2
-
         def probability(points: Array) -> Array:
             return self._probability(points, *read())
 
-        shown = ", ".join(f"x{j + 1} = {v:.4g}" for j, v in enumerate(row))
-        recorder = TrainingRecorder(
-            epochs,
-            example,
-            every=page.every,
-            inputs=X if two_classes else None,
-            labels=y if two_classes else None,
-            probability=probability if two_classes else None,
-            example_input=list(row) if two_classes else None,
-            title=f"{type(self).__name__} learning, epoch by epoch",
-            example_text=f"The graph is the loss of training example {page.example} "
-            f"({shown}, y = {target:.4g}).",
-        )
-        recorder.start()
-        return recorder
+        boundary = (probability, y) if self._classifier else None
+        return Picture(example, f"y = {target:.4g}", boundary)
 
     def _probability(self, X: Array, coef: Array, intercept: float) -> Array:
         """A classifier's probability of class 1 for each row of X (see ``_classifier``)."""
         raise NotImplementedError
 
-    def _solver(self, solver: str, parameters: list[Value], lr: float) -> Epoch:
-        """One epoch of ``solver``: build J, differentiate, update the parameters."""
+    def _update(self, solver: str, parameters: list[Value], lr: float) -> Update:
+        """How ``solver`` moves the parameters from the cost J of a step."""
         if solver == "gd":
-            optimizer = GradientDescent(parameters, lr)
-
-            def gradient_descent(build: Callable[[], Value]) -> float:
-                J = build()
-                optimizer.zero_grad()
-                J.backward()
-                optimizer.step()
-                return float(J.data)
-
-            return gradient_descent
+            return descend(GradientDescent(parameters, lr))
         raise ValueError(f"solver must be one of {self.SOLVERS}, got {solver!r}")
 
     def _check_solver(self, solver: object) -> str:

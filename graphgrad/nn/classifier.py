@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from graphgrad import ops
-from graphgrad.nn import serialization
+from graphgrad.nn import _training, serialization
 from graphgrad.nn._checks import (
     Array,
     check_epochs,
@@ -21,15 +21,16 @@ from graphgrad.nn._checks import (
     check_progress,
     check_X,
 )
-from graphgrad.nn._model import EpochHook, NotFittedError, data_leaf, training_page_for
-from graphgrad.nn._progress import Progress
+from graphgrad.nn._model import NotFittedError, data_leaf
+from graphgrad.nn._training import EpochHook, Picture, Rows, Run, descend, make_step
+from graphgrad.nn.activations import HIDDEN_ACTIVATIONS, activate, check_activation
 from graphgrad.nn.layers import MLP
 from graphgrad.nn.losses import logistic_loss, softmax_cost
 from graphgrad.nn.optim import SGD, Adam, AdamW, Optimizer
 from graphgrad.value import Value
 
 if TYPE_CHECKING:  # the page machinery is imported only when a page is asked for
-    from graphgrad.training import TrainingPage, TrainingRecorder
+    from graphgrad.training import TrainingPage
 
 _KINDS = "biuUf"  # label dtypes: bools, ints, strings, floats
 
@@ -68,7 +69,7 @@ class MLPClassifier:
     """
 
     SOLVERS: ClassVar[tuple[str, ...]] = ("adam", "adamw", "sgd")
-    ACTIVATIONS: ClassVar[tuple[str, ...]] = ("tanh", "relu", "sigmoid")
+    ACTIVATIONS: ClassVar[tuple[str, ...]] = HIDDEN_ACTIVATIONS
 
     classes_: npt.NDArray[Any]
     coefs_: list[Array]
@@ -88,11 +89,7 @@ class MLPClassifier:
         seed: int | None = None,
     ) -> None:
         self.hidden_layer_sizes: tuple[int, ...] = _hidden_sizes(hidden_layer_sizes)
-        if not isinstance(activation, str) or activation not in self.ACTIVATIONS:
-            raise ValueError(
-                f"activation must be one of {self.ACTIVATIONS}, got {activation!r:.40}"
-            )
-        self.activation: str = activation
+        self.activation: str = check_activation(activation, hidden=True)
         if not isinstance(solver, str) or solver not in self.SOLVERS:
             raise ValueError(f"solver must be one of {self.SOLVERS}, got {solver!r:.40}")
         self.solver: str = solver
@@ -151,16 +148,15 @@ class MLPClassifier:
         m, nx = data.shape
         classes, indices = _encode_labels(y, m)
         show = check_progress(progress)
-        page = None if explore is None else training_page_for(explore, m)
+        page = None if explore is None else _training.page_for(explore, m)
         k = len(classes)
         rng = np.random.default_rng(self.seed)
         network = MLP(nx, [*self.hidden_layer_sizes, 1 if k == 2 else k], self.activation, rng)
         parameters = network.parameters()
-        optimizer = self._optimizer(parameters)
         weights = [layer.w for layer in network.layers]
         targets = indices.astype(np.float64).reshape(-1, 1)  # 0/1 for the sigmoid output
 
-        def cost(rows: npt.NDArray[np.intp] | None) -> Value:
+        def cost(rows: Rows) -> Value:
             """J on all examples (rows None) or on a batch: the graph backward() runs on."""
             inputs, labels = (data, indices) if rows is None else (data[rows], indices[rows])
             z = network(data_leaf(inputs, "X"))
@@ -177,57 +173,41 @@ class MLPClassifier:
             J.label = "J"
             return J
 
-        history: list[float] = []
-        batch = self.batch_size
-        recorder = None
-        if page is not None:
-            recorder = self._recorder(page, network, data, indices, classes)
-        with Progress(self.epochs, show, type(self).__name__) as bar:
-            for epoch in range(self.epochs):
-                try:
-                    if batch is None or batch >= m:
-                        epoch_cost = _step(cost(None), optimizer)
-                    else:
-                        order = rng.permutation(m)
-                        total = 0.0
-                        for start in range(0, m, batch):
-                            rows = order[start : start + batch]
-                            total += _step(cost(rows), optimizer) * len(rows)
-                        epoch_cost = total / m
-                except ArithmeticError as exc:
-                    raise type(exc)(
-                        f"{type(self).__name__}.fit stopped at epoch {epoch + 1} of "
-                        f"{self.epochs}: {exc}"
-                    ) from None
-                history.append(epoch_cost)
-                bar.update(epoch, epoch_cost)
-                if recorder is not None:
-                    recorder.epoch_done(epoch + 1, epoch_cost)
-                if on_epoch is not None:
-                    on_epoch(epoch + 1, epoch_cost, parameters)
-        if recorder is not None and page is not None:
-            recorder.write(page.path)
-        # Set attributes only now, so a failed fit leaves the model unchanged.
-        self.classes_ = classes
-        self.coefs_ = [np.array(layer.w.data) for layer in network.layers]
-        self.intercepts_ = [np.array(layer.b.data) for layer in network.layers]
-        self.history_ = history
-        self.n_features_in_ = nx
+        def commit(history: list[float]) -> None:
+            self.classes_ = classes
+            self.coefs_ = [np.array(layer.w.data) for layer in network.layers]
+            self.intercepts_ = [np.array(layer.b.data) for layer in network.layers]
+            self.history_ = history
+            self.n_features_in_ = nx
+
+        def picture(example: int) -> Picture:
+            return self._picture(network, data[example], int(indices[example]), classes, indices)
+
+        run = Run(
+            name=type(self).__name__,
+            data=data,
+            epochs=self.epochs,
+            step=make_step(cost, descend(self._optimizer(parameters))),
+            parameters=parameters,
+            commit=commit,
+            picture=picture,
+            batch_size=self.batch_size,
+            rng=rng,
+        )
+        _training.train(run, show, page, on_epoch)
         return self
 
-    def _recorder(
+    def _picture(
         self,
-        page: TrainingPage,
         network: MLP,
-        X: Array,
-        indices: npt.NDArray[Any],
+        row: Array,
+        label: int,
         classes: npt.NDArray[Any],
-    ) -> TrainingRecorder:
-        """A recorder of this run for ``page``: one example through a copy of the
-        network at each recorded epoch (so the live weights' gradients are not touched)."""
-        from graphgrad.training import TrainingRecorder
-
-        row, label, k = X[page.example], int(indices[page.example]), len(classes)
+        indices: npt.NDArray[np.intp],
+    ) -> Picture:
+        """The training page's picture of one example (row, label) through a copy of
+        the live network at each recorded epoch (so its gradients are not touched)."""
+        k = len(classes)
 
         def example() -> tuple[Value, list[Value]]:
             coefs = [np.array(layer.w.data) for layer in network.layers]
@@ -240,22 +220,8 @@ class MLPClassifier:
             logits = _logits(coefs, intercepts, self.activation, points)
             return np.asarray(ops.sigmoid(logits), dtype=np.float64)
 
-        boundary = k == 2 and X.shape[1] == 2
-        shown = ", ".join(f"x{j + 1} = {v:.4g}" for j, v in enumerate(row))
-        recorder = TrainingRecorder(
-            self.epochs,
-            example,
-            every=page.every,
-            inputs=X if boundary else None,
-            labels=indices.astype(np.float64) if boundary else None,
-            probability=probability if boundary else None,
-            example_input=list(row) if boundary else None,
-            title=f"{type(self).__name__} learning, epoch by epoch",
-            example_text=f"The graph is the loss of training example {page.example} "
-            f"({shown}, class {classes[label]}) through the network.",
-        )
-        recorder.start()
-        return recorder
+        boundary = (probability, indices.astype(np.float64)) if k == 2 else None
+        return Picture(example, f"class {classes[label]}", boundary, " through the network")
 
     def example_loss(self, x: object, y: object) -> Value:
         """The graph of one example's loss through the fitted network, labelled as
@@ -370,13 +336,6 @@ class MLPClassifier:
         return model
 
 
-def _step(J: Value, optimizer: Optimizer) -> float:
-    """One step: differentiate J, update the parameters; J before the update."""
-    J.backward()
-    optimizer.step()
-    return float(J.data)
-
-
 # --- checks: each error names the argument -----------------------------------------------
 
 
@@ -436,14 +395,13 @@ def _logits(
     coefs: Sequence[Array], intercepts: Sequence[Array], activation: str, X: Array
 ) -> Array:
     """The network's logits on X for these weights: (m,) for one output, else (m, k)."""
-    activate = ops.OPS[activation]
     last = len(coefs) - 1
     A = X
     for i, (w, b) in enumerate(zip(coefs, intercepts, strict=True)):
         # The table's own forward rules, on arrays: what training computed.
         A = ops.affine(A, w, b)
         if i < last:
-            A = activate(A)
+            A = activate(activation, A)
     logits: Array = A[:, 0] if A.shape[1] == 1 else A
     return logits
 

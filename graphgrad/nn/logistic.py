@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import ClassVar
 
 import numpy as np
@@ -10,7 +9,8 @@ import numpy.typing as npt
 
 from graphgrad import ops
 from graphgrad.nn._checks import Array, check_labels
-from graphgrad.nn._model import Epoch, NeuronModel
+from graphgrad.nn._model import NeuronModel
+from graphgrad.nn._training import Update
 from graphgrad.nn.losses import logistic_loss
 from graphgrad.nn.optim import Newton
 from graphgrad.value import Value
@@ -47,17 +47,11 @@ class LogisticRegression(NeuronModel):
         # binary_cross_entropy without its label check: fit checked y once.
         return logistic_loss(z, y)
 
-    def _solver(self, solver: str, parameters: list[Value], lr: float) -> Epoch:
+    def _update(self, solver: str, parameters: list[Value], lr: float) -> Update:
         if solver != "newton":
-            return super()._solver(solver, parameters, lr)
-        optimizer = Newton(parameters)
-
-        def newton(build: Callable[[], Value]) -> float:
-            J = build()
-            optimizer.step(J)  # the Hessian of J comes from backward(create_graph=True)
-            return float(J.data)
-
-        return newton
+            return super()._update(solver, parameters, lr)
+        # The Hessian of J comes from backward(create_graph=True).
+        return Newton(parameters).step
 
     def _check_targets(self, y: object, m: int) -> Array:
         return check_labels(y, m)
