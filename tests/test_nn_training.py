@@ -61,3 +61,82 @@ def test_only_the_loop_shows_progress() -> None:
     package = Path(nn_package.__file__).parent
     users = sorted(p.name for p in package.glob("*.py") if "Progress(" in p.read_text("utf-8"))
     assert users == ["_training.py"]
+
+
+def test_a_notebook_keeps_a_last_line_of_text_when_the_fit_ends(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from graphgrad.nn import _progress
+
+    class Bar:
+        """A widget bar whose text form is what tqdm's str() gives: its count."""
+
+        def __init__(self, **options: Any) -> None:
+            self.n, self.total = 0, options["total"]
+
+        def set_postfix(self, **options: Any) -> None:
+            pass
+
+        def update(self, n: int) -> None:
+            self.n += n
+
+        def close(self) -> None:
+            pass
+
+        def __str__(self) -> str:
+            return f"bar {self.n}/{self.total}"
+
+    monkeypatch.setattr(_progress, "_bar_class", lambda notebook: Bar)
+    monkeypatch.setattr(_progress, "in_notebook", lambda: True)
+    LogisticRegression(epochs=4).fit(X, Y)
+    assert capsys.readouterr().err == "bar 4/4\n"
+    monkeypatch.setattr(_progress, "in_notebook", lambda: False)  # a terminal: tqdm's own line
+    LogisticRegression(epochs=4).fit(X, Y, progress=True)
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("model", [LogisticRegression(epochs=2), MLPClassifier((2,), epochs=2)])
+def test_a_page_that_cannot_be_written_is_refused_before_training(
+    model: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "file").write_text("not a folder")
+    (tmp_path / "folder.html").mkdir()
+    cases = [
+        (tmp_path / "no" / "such" / "page.html", FileNotFoundError, "the folder .* does not exist"),
+        (tmp_path / "file" / "page.html", NotADirectoryError, ".*file' is not a folder"),
+        (tmp_path / "folder.html", IsADirectoryError, ".* is a folder, not a page"),
+    ]
+    for path, error, message in cases:
+        with pytest.raises(error, match=f"^explore: {message}"):
+            model.fit(X, Y, progress=False, explore=path)
+    monkeypatch.setattr("os.access", lambda path, mode: False)  # root may write anywhere
+    with pytest.raises(PermissionError, match=r"^explore: cannot write the page"):
+        model.fit(X, Y, progress=False, explore=tmp_path / "page.html")
+    assert not hasattr(model, "history_")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "folder.html"]
+
+
+@pytest.mark.parametrize(
+    ("make", "data"),
+    [
+        (lambda: ReLURegressor(epochs=3), HOUSES),
+        (lambda: MLPClassifier((2,), epochs=3, seed=0), (X, Y)),
+    ],
+)
+def test_a_page_write_that_fails_after_training_keeps_the_fitted_model(
+    make: Any, data: tuple[Any, Any], tmp_path: Path
+) -> None:
+    folder = tmp_path / "pages"
+    folder.mkdir()
+
+    def remove_the_folder(epoch: int, cost: float, parameters: list[Any]) -> None:
+        if epoch == 3:
+            folder.rmdir()
+
+    model = make()
+    with pytest.raises(OSError, match=r"fit: the model is fitted, but the training page .* "
+                       "could not be written"):  # fmt: skip
+        model._fit(*data, progress=False, explore=folder / "t.html", on_epoch=remove_the_folder)
+    plain = make().fit(*data, progress=False)
+    assert model.history_ == plain.history_
+    np.testing.assert_array_equal(model.predict(data[0]), plain.predict(data[0]))
