@@ -16,14 +16,19 @@ def _kind(x: object) -> str:
     return type(x).__name__
 
 
+def check_positive(number: object, name: str) -> float:
+    """A positive, finite real number (not a bool), as a float."""
+    if isinstance(number, (bool, np.bool_)) or not isinstance(number, numbers.Real):
+        raise TypeError(f"{name} must be a positive number, got {_kind(number)} {number!r}")
+    value = float(number)
+    if not 0.0 < value < math.inf:
+        raise ValueError(f"{name} must be a positive finite number, got {number!r}")
+    return value
+
+
 def check_lr(lr: object, name: str = "lr") -> float:
     """A learning rate: a positive, finite real number (not a bool)."""
-    if isinstance(lr, (bool, np.bool_)) or not isinstance(lr, numbers.Real):
-        raise TypeError(f"{name} must be a positive number, got {_kind(lr)} {lr!r}")
-    value = float(lr)
-    if not 0.0 < value < math.inf:
-        raise ValueError(f"{name} must be a positive finite number, got {lr!r}")
-    return value
+    return check_positive(lr, name)
 
 
 def check_epochs(epochs: object, name: str = "epochs") -> int:
