@@ -373,3 +373,12 @@ def test_softmax_cross_entropy_keeps_the_digits_of_logits_far_from_zero(
     shifted = np.exp(np.array(row) - max(row))
     softmax = shifted / shifted.sum()
     np.testing.assert_allclose(z.grad[0], softmax - np.eye(len(row))[label], atol=1e-15)
+
+
+def test_bce_takes_bool_arrays_as_it_takes_a_bool() -> None:
+    z = np.array([0.5, -1.0, 3.0])
+    as_bools = binary_cross_entropy(Value(z), np.array([True, False, True]))
+    as_numbers = binary_cross_entropy(Value(z), np.array([1.0, 0.0, 1.0]))
+    np.testing.assert_array_equal(as_bools.data, as_numbers.data)
+    column = binary_cross_entropy(Value(z.reshape(-1, 1)), np.array([True, False, True]))
+    np.testing.assert_array_equal(column.data.ravel(), as_numbers.data)

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import TYPE_CHECKING, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import numpy as np
+import numpy.typing as npt
 
 from graphgrad.nn import _training, serialization
 from graphgrad.nn._checks import (
@@ -56,6 +57,7 @@ class NeuronModel:
     #: decision boundary when X has two features.
     _classifier: ClassVar[bool] = False
 
+    classes_: npt.NDArray[Any]
     coef_: Array
     intercept_: float
     history_: list[float]
@@ -83,8 +85,18 @@ class NeuronModel:
         """The loss of each example from its logit z (same shape as z)."""
         raise NotImplementedError
 
-    def _check_targets(self, y: object, m: int) -> Array:
+    def _check_targets(self, y: object, m: int, nx: int | None = None) -> Array:
+        """y checked for m examples (of nx features), as the numbers training fits."""
         raise NotImplementedError
+
+    def _encode(self, y: object, m: int, nx: int) -> tuple[Array, npt.NDArray[Any] | None]:
+        """The numbers training fits for y, and a classifier's ``classes_`` (None for
+        a regressor)."""
+        return self._check_targets(y, m, nx), None
+
+    def _example_target(self, y: object) -> float:
+        """One example's target for ``example_loss``, checked."""
+        return float(self._check_targets(np.array([y]), 1)[0])
 
     def _initial_parameters(self, X: Array, y: Array) -> tuple[Array, float]:
         return np.zeros(X.shape[1]), 0.0
@@ -155,7 +167,7 @@ class NeuronModel:
         recorder of training (snapshots every k epochs) plugs into."""
         data = check_X(X)
         m, nx = data.shape
-        targets = self._check_targets(y, m)
+        targets, classes = self._encode(y, m, nx)
         rate = self.lr if lr is None else check_lr(lr)
         steps = self.epochs if epochs is None else check_epochs(epochs)
         show = check_progress(progress)
@@ -184,6 +196,8 @@ class NeuronModel:
                 return np.array([p.data for p in neuron.w]), float(neuron.b.data)
 
         def commit(history: list[float]) -> None:
+            if classes is not None:
+                self.classes_ = classes
             self.coef_, self.intercept_ = read()
             self.history_ = history
             self.n_features_in_ = nx
@@ -263,7 +277,7 @@ class NeuronModel:
             self.n_features_in_, activation, weights=list(self.coef_), bias=self.intercept_
         )
 
-    def example_loss(self, x: object, y: float | int | bool) -> Value:
+    def example_loss(self, x: object, y: object) -> Value:
         """The scalar graph of one example's loss L with the fitted parameters.
 
         Leaves are labelled x1 … x_nx, w1 … w_nx, b and y, the way the notes
@@ -271,8 +285,7 @@ class NeuronModel:
         """
         self._fitted()
         row = check_example(x, self.n_features_in_)
-        target = self._check_targets(np.array([y]), 1)[0]
-        return self._example_graph(self.parameters_as_neuron(), row, float(target))
+        return self._example_graph(self.parameters_as_neuron(), row, self._example_target(y))
 
     def _example_graph(self, neuron: Neuron, x: Array, y: float) -> Value:
         """One example's loss through ``neuron``, its data x and y constant leaves
@@ -284,22 +297,23 @@ class NeuronModel:
     def save(self, path: serialization.PathLike) -> None:
         """Write the fitted model to ``path`` as JSON (see docs/saving.md)."""
         self._fitted()
-        serialization.write_json(
-            path,
-            {
-                "format": serialization.FORMAT,
-                "version": serialization.VERSION,
-                "model": type(self).__name__,
-                "n_features": self.n_features_in_,
-                "coef": [float(c) for c in self.coef_],
-                "intercept": float(self.intercept_),
-                "lr": self.lr,
-                "epochs": self.epochs,
-                "solver": self.solver,
-                "vectorized": self.vectorized,
-                "history": [float(c) for c in self.history_],
-            },
-        )
+        document = {
+            "format": serialization.FORMAT,
+            "version": serialization.VERSION,
+            "model": type(self).__name__,
+            "n_features": self.n_features_in_,
+            "coef": [float(c) for c in self.coef_],
+            "intercept": float(self.intercept_),
+            "lr": self.lr,
+            "epochs": self.epochs,
+            "solver": self.solver,
+            "vectorized": self.vectorized,
+            "history": [float(c) for c in self.history_],
+        }
+        classes = getattr(self, "classes_", None)
+        if classes is not None and classes.dtype.kind == "U":  # labels given as strings
+            document["classes"] = classes.tolist()
+        serialization.write_json(path, document)
 
     @classmethod
     def load(cls: type[ModelT], path: serialization.PathLike) -> ModelT:
@@ -314,6 +328,8 @@ class NeuronModel:
             )
         except (TypeError, ValueError) as exc:
             raise ValueError(f"cannot load {str(path)[:200]!r}: invalid setting: {exc}") from None
+        if fields["classes"] is not None:
+            model.classes_ = fields["classes"]
         model.coef_ = np.array(fields["coef"], dtype=np.float64)
         model.intercept_ = fields["intercept"]
         model.history_ = fields["history"]

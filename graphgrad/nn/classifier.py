@@ -20,6 +20,7 @@ from graphgrad.nn._checks import (
     check_lr,
     check_progress,
     check_X,
+    count_mismatch,
 )
 from graphgrad.nn._model import NotFittedError, data_leaf
 from graphgrad.nn._training import EpochHook, Picture, Rows, Run, descend, make_step
@@ -146,7 +147,7 @@ class MLPClassifier:
         """fit, with ``on_epoch`` called after every epoch (see EpochHook)."""
         data = check_X(X)
         m, nx = data.shape
-        classes, indices = _encode_labels(y, m)
+        classes, indices = encode_labels(y, m, nx)
         show = check_progress(progress)
         page = None if explore is None else _training.page_for(explore, m)
         k = len(classes)
@@ -229,11 +230,13 @@ class MLPClassifier:
         ``backward()`` on it to see dW[1], db[1], ... for that example."""
         self._fitted()
         row = check_example(x, self.n_features_in_)
-        found: npt.NDArray[np.intp] = np.flatnonzero(self.classes_ == y)
-        if isinstance(y, Value) or len(found) != 1:
-            raise ValueError(f"y must be one of the classes {self.classes_.tolist()}, got {y!r}")
         loss, _ = _example_graph(
-            self.coefs_, self.intercepts_, self.activation, row, int(found[0]), len(self.classes_)
+            self.coefs_,
+            self.intercepts_,
+            self.activation,
+            row,
+            class_index(self.classes_, y),
+            len(self.classes_),
         )
         return loss
 
@@ -281,7 +284,7 @@ class MLPClassifier:
     def score(self, X: object, y: object) -> float:
         """Accuracy: the fraction of examples whose predicted class equals y."""
         predicted = self.predict(X)
-        labels = _label_array(y, predicted.shape[0])
+        labels = label_array(y, predicted.shape[0])
         return float(np.mean(predicted == labels))
 
     # --- saving -----------------------------------------------------------------------
@@ -297,6 +300,7 @@ class MLPClassifier:
                 "model": type(self).__name__,
                 "n_features": self.n_features_in_,
                 "classes": self.classes_.tolist(),
+                "classes_dtype": serialization.label_dtype(self.classes_),
                 "hidden_layer_sizes": list(self.hidden_layer_sizes),
                 "activation": self.activation,
                 "solver": self.solver,
@@ -339,7 +343,9 @@ class MLPClassifier:
 # --- checks: each error names the argument -----------------------------------------------
 
 
-def _label_array(y: object, m: int, name: str = "y") -> npt.NDArray[Any]:
+def label_array(y: object, m: int, name: str = "y", nx: int | None = None) -> npt.NDArray[Any]:
+    """Labels of any one kind (ints, strings, bools, floats), one per example; ``nx``,
+    the number of features, lets an error spot X given transposed."""
     if isinstance(y, (str, bytes)):
         raise TypeError(f"{name} must be an array of labels, got {type(y).__name__}")
     if isinstance(y, Value):
@@ -354,7 +360,7 @@ def _label_array(y: object, m: int, name: str = "y") -> npt.NDArray[Any]:
             f"{name} must be 1-D with one label per example, got shape {labels.shape}{hint}"
         )
     if labels.shape[0] != m:
-        raise ValueError(f"{name} has {labels.shape[0]} labels but X has {m} examples")
+        raise count_mismatch(name, "labels", labels.shape[0], m, nx)
     if labels.dtype.kind not in _KINDS:
         raise TypeError(
             f"{name} must hold ints, strings, bools or floats of one kind, got an array of "
@@ -406,9 +412,19 @@ def _logits(
     return logits
 
 
-def _encode_labels(y: object, m: int) -> tuple[npt.NDArray[Any], npt.NDArray[np.intp]]:
+def class_index(classes: npt.NDArray[Any], y: object) -> int:
+    """The index of label ``y`` in ``classes``; ValueError naming y if it is not one."""
+    found: npt.NDArray[np.intp] = np.flatnonzero(classes == y)
+    if isinstance(y, Value) or len(found) != 1:
+        raise ValueError(f"y must be one of the classes {classes.tolist()}, got {y!r}"[:300])
+    return int(found[0])
+
+
+def encode_labels(
+    y: object, m: int, nx: int | None = None
+) -> tuple[npt.NDArray[Any], npt.NDArray[np.intp]]:
     """classes_ (sorted, distinct) and each example's index into it."""
-    labels = _label_array(y, m)
+    labels = label_array(y, m, nx=nx)
     classes, indices = np.unique(labels, return_inverse=True)
     if len(classes) < 2:
         raise ValueError(

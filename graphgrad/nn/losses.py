@@ -26,6 +26,8 @@ def _target(y: Target, name: str = "y") -> Value:
     data: Any = y
     if isinstance(y, (list, tuple)):  # labels written out, as softmax_cross_entropy takes them
         data = np.asarray(y, dtype=np.float64)
+    elif isinstance(y, np.ndarray) and y.dtype.kind == "b":  # True and False are 1 and 0
+        data = y.astype(np.float64)
     return Value(data, label=name, requires_grad=False)
 
 
