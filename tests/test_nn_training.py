@@ -140,3 +140,75 @@ def test_a_page_write_that_fails_after_training_keeps_the_fitted_model(
     plain = make().fit(*data, progress=False)
     assert model.history_ == plain.history_
     np.testing.assert_array_equal(model.predict(data[0]), plain.predict(data[0]))
+
+
+def by_label(loss: Any) -> dict[str, Any]:
+    from graphgrad.graph import topological_order
+
+    return {node.label: node for node in topological_order(loss) if node.label}
+
+
+def test_the_notes_form_is_z_then_a_then_l_and_agrees_with_the_stable_form() -> None:
+    model = LogisticRegression(lr=0.5, epochs=30).fit(X, Y, progress=False)
+    for row, label in zip(X[:6], Y[:6], strict=True):
+        notes, stable = model.example_loss(row, label), model.example_loss(row, label, "stable")
+        notes.backward()
+        stable.backward()
+        n, s = by_label(notes), by_label(stable)
+        assert n["a"].op == "sigmoid" and n["a"].inputs == (n["z"],) and "a" not in s
+        a, y = n["a"].data, float(label)
+        assert n["a"].grad == pytest.approx(-y / a + (1 - y) / (1 - a), rel=1e-12)  # the notes' da
+        assert notes.data == pytest.approx(stable.data, rel=1e-12)
+        assert n["z"].grad == pytest.approx(s["z"].grad, rel=1e-9, abs=1e-15)  # dz = a - y
+        for name in ("w1", "w2", "b"):
+            assert n[name].grad == pytest.approx(s[name].grad, rel=1e-9, abs=1e-15)
+
+
+def test_a_networks_notes_form_ends_with_a_sigmoid_unit_and_agrees() -> None:
+    model = MLPClassifier((3,), epochs=20, seed=0).fit(X, Y, progress=False)
+    notes, stable = model.example_loss(X[1], Y[1]), model.example_loss(X[1], Y[1], "stable")
+    notes.backward()
+    stable.backward()
+    n, s = by_label(notes), by_label(stable)
+    assert n["A[2]"].op == "sigmoid" and "A[2]" not in s
+    assert notes.data == pytest.approx(stable.data, rel=1e-12)
+    for name in ("Z[2]", "W[1]", "b[1]", "W[2]", "b[2]"):
+        np.testing.assert_allclose(n[name].grad, s[name].grad, rtol=1e-9, atol=1e-15)
+
+
+def test_the_notes_form_names_what_it_cannot_compute_and_the_form_is_checked() -> None:
+    model = LogisticRegression(lr=0.5, epochs=5).fit(X, Y, progress=False)
+    far = X[0] * 0.0
+    model.coef_, model.intercept_ = np.zeros(2), 40.0  # a = σ(40) rounds to 1
+    with pytest.raises(ValueError, match=r"a = σ\(z\) rounds to 1 at z = 40.*form='stable'"):
+        model.example_loss(far, 0)
+    assert model.example_loss(far, 0, form="stable").data == pytest.approx(40.0, rel=1e-15)
+    with pytest.raises(ValueError, match=r"form must be one of \('notes', 'stable'\)"):
+        model.example_loss(far, 0, form="torch")
+
+
+def test_the_training_page_draws_the_notes_form(tmp_path: Path) -> None:
+    import json
+    import re
+
+    LogisticRegression(epochs=3).fit(X, Y, progress=False, explore=tmp_path / "page.html")
+    text = (tmp_path / "page.html").read_text(encoding="utf-8")
+    data = json.loads(re.search(r'id="gg-data">(.*?)</script>', text, re.S).group(1))  # type: ignore[union-attr]
+    shown = [line for lines in data["snapshots"][-1]["labels"] for line in lines]
+    assert any(line.startswith("a = ") for line in shown)
+    assert any(line.startswith("da = ") for line in shown)
+
+
+def test_a_page_that_cannot_be_recorded_does_not_stop_the_training(tmp_path: Path) -> None:
+    from graphgrad.training import TrainingPage
+
+    def overconfident(epoch: int, cost: float, parameters: list[Any]) -> None:
+        if epoch == 2:
+            parameters[1].data = 40.0  # b: every a = σ(z) now rounds to 1
+
+    model = LogisticRegression(lr=0.1, epochs=4)
+    page = TrainingPage(tmp_path / "page.html", every=1)
+    with pytest.raises(ValueError, match=r"the model is fitted, but the training page .* could "
+                       r"not be recorded: a = σ\(z\) rounds to 1"):  # fmt: skip
+        model._fit(X, Y, progress=False, explore=page, on_epoch=overconfident)
+    assert len(model.history_) == 4 and not (tmp_path / "page.html").exists()

@@ -25,7 +25,7 @@ from graphgrad.nn._checks import (
     check_X,
 )
 from graphgrad.nn._training import EpochHook, Picture, Rows, Run, Update, descend, make_step
-from graphgrad.nn.losses import cost
+from graphgrad.nn.losses import check_form, cost
 from graphgrad.nn.neuron import Neuron
 from graphgrad.nn.optim import GradientDescent
 from graphgrad.value import Value
@@ -82,8 +82,14 @@ class NeuronModel:
     # --- what subclasses define ---------------------------------------------------
 
     def _loss(self, z: Value, y: Value) -> Value:
-        """The loss of each example from its logit z (same shape as z)."""
+        """The loss of each example from its logit z (same shape as z): the stable
+        form that training differentiates."""
         raise NotImplementedError
+
+    def _notes_loss(self, z: Value, y: Value) -> Value:
+        """One example's loss built as the notes draw it, for pictures; the stable
+        form unless a subclass's notes take another path (a = σ(z), then L(a, y))."""
+        return self._loss(z, y)
 
     def _check_targets(self, y: object, m: int, nx: int | None = None) -> Array:
         """y checked for m examples (of nx features), as the numbers training fits."""
@@ -233,7 +239,7 @@ class NeuronModel:
         def example() -> tuple[Value, list[Value]]:
             coef, intercept = read()
             neuron = Neuron(len(row), weights=list(coef), bias=intercept)
-            return self._example_graph(neuron, row, target), neuron.parameters()
+            return self._example_graph(neuron, row, target, "notes"), neuron.parameters()
 
         def probability(points: Array) -> Array:
             return self._probability(points, *read())
@@ -277,20 +283,27 @@ class NeuronModel:
             self.n_features_in_, activation, weights=list(self.coef_), bias=self.intercept_
         )
 
-    def example_loss(self, x: object, y: object) -> Value:
+    def example_loss(self, x: object, y: object, form: str = "notes") -> Value:
         """The scalar graph of one example's loss L with the fitted parameters.
 
         Leaves are labelled x1 … x_nx, w1 … w_nx, b and y, the way the notes
         draw it; call ``backward()`` on the result to see each dvar.
+        ``form="notes"`` (the default) builds the loss the notes' way, through
+        a = σ(z) for a classifier, so the picture holds da as well as dz;
+        ``form="stable"`` builds the form training differentiates (see
+        docs/logistic_regression.md), which stays exact for any z.
         """
         self._fitted()
         row = check_example(x, self.n_features_in_)
-        return self._example_graph(self.parameters_as_neuron(), row, self._example_target(y))
+        target = self._example_target(y)
+        return self._example_graph(self.parameters_as_neuron(), row, target, check_form(form))
 
-    def _example_graph(self, neuron: Neuron, x: Array, y: float) -> Value:
-        """One example's loss through ``neuron``, its data x and y constant leaves
-        (the notes' picture: dw and db, no dx)."""
-        return self._loss(neuron.logit(list(x)), Value(y, label="y", requires_grad=False))
+    def _example_graph(self, neuron: Neuron, x: Array, y: float, form: str = "stable") -> Value:
+        """One example's loss through ``neuron`` in ``form``, its data x and y constant
+        leaves (the notes' picture: dw and db, no dx)."""
+        z = neuron.logit(list(x))
+        target = Value(y, label="y", requires_grad=False)
+        return self._notes_loss(z, target) if form == "notes" else self._loss(z, target)
 
     # --- saving ----------------------------------------------------------------------
 

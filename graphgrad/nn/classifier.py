@@ -26,7 +26,7 @@ from graphgrad.nn._model import NotFittedError, data_leaf
 from graphgrad.nn._training import EpochHook, Picture, Rows, Run, descend, make_step
 from graphgrad.nn.activations import HIDDEN_ACTIVATIONS, activate, check_activation
 from graphgrad.nn.layers import MLP
-from graphgrad.nn.losses import logistic_loss, softmax_cost
+from graphgrad.nn.losses import check_form, logistic_loss, notes_logistic_loss, softmax_cost
 from graphgrad.nn.optim import SGD, Adam, AdamW, Optimizer
 from graphgrad.value import Value
 
@@ -213,7 +213,7 @@ class MLPClassifier:
         def example() -> tuple[Value, list[Value]]:
             coefs = [np.array(layer.w.data) for layer in network.layers]
             intercepts = [np.array(layer.b.data) for layer in network.layers]
-            return _example_graph(coefs, intercepts, self.activation, row, label, k)
+            return _example_graph(coefs, intercepts, self.activation, row, label, k, "notes")
 
         def probability(points: Array) -> Array:
             coefs = [np.asarray(layer.w.data) for layer in network.layers]
@@ -224,10 +224,15 @@ class MLPClassifier:
         boundary = (probability, indices.astype(np.float64)) if k == 2 else None
         return Picture(example, f"class {classes[label]}", boundary, " through the network")
 
-    def example_loss(self, x: object, y: object) -> Value:
+    def example_loss(self, x: object, y: object, form: str = "notes") -> Value:
         """The graph of one example's loss through the fitted network, labelled as
         the notes label a network (X, W[1], b[1], Z[1], A[1], ...); call
-        ``backward()`` on it to see dW[1], db[1], ... for that example."""
+        ``backward()`` on it to see dW[1], db[1], ... for that example.
+
+        With two classes, ``form="notes"`` (the default) ends as the notes draw
+        it, the output A[L] = σ(Z[L]) and then L(A[L], y); ``form="stable"``
+        builds the loss from Z[L] as training does.  With more classes both
+        forms are the softmax cost logsumexp(z) - z[y]."""
         self._fitted()
         row = check_example(x, self.n_features_in_)
         loss, _ = _example_graph(
@@ -237,6 +242,7 @@ class MLPClassifier:
             row,
             class_index(self.classes_, y),
             len(self.classes_),
+            check_form(form),
         )
         return loss
 
@@ -379,16 +385,21 @@ def _example_graph(
     row: Array,
     label: int,
     k: int,
+    form: str,
 ) -> tuple[Value, list[Value]]:
-    """One example's loss through a network holding copies of these weights, and its
-    parameter leaves: what example_loss returns and the training page draws."""
+    """One example's loss, in ``form``, through a network holding copies of these
+    weights, and its parameter leaves: what example_loss returns and the training
+    page draws."""
     network = MLP(len(row), [len(b) for b in intercepts], activation)
     for layer, w, b in zip(network.layers, coefs, intercepts, strict=True):
         layer.w.data, layer.b.data = np.array(w, dtype=np.float64), np.array(b, dtype=np.float64)
     z = network(row.reshape(1, -1))
     if k == 2:
         target = Value(np.array([[float(label)]]), label="y", requires_grad=False)
-        per_row = logistic_loss(z, target)  # shape (1, 1)
+        if form == "notes":
+            per_row = notes_logistic_loss(z, target, a_label=f"A[{len(coefs)}]")  # (1, 1)
+        else:
+            per_row = logistic_loss(z, target)
         per_row.label = None
         loss = per_row.sum()  # one example: its loss L itself
     else:

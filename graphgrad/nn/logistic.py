@@ -12,7 +12,7 @@ from graphgrad.nn._checks import Array, check_labels
 from graphgrad.nn._model import NeuronModel
 from graphgrad.nn._training import Update
 from graphgrad.nn.classifier import class_index, encode_labels, label_array
-from graphgrad.nn.losses import logistic_loss
+from graphgrad.nn.losses import logistic_loss, notes_logistic_loss
 from graphgrad.nn.optim import Newton
 from graphgrad.value import Value
 
@@ -70,6 +70,9 @@ class LogisticRegression(NeuronModel):
     def _loss(self, z: Value, y: Value) -> Value:
         # binary_cross_entropy without its label check: fit checked y once.
         return logistic_loss(z, y)
+
+    def _notes_loss(self, z: Value, y: Value) -> Value:
+        return notes_logistic_loss(z, y)
 
     def _update(self, solver: str, parameters: list[Value], lr: float) -> Update:
         if solver != "newton":

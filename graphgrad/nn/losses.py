@@ -181,6 +181,45 @@ def logistic_loss(z: Value, y: Value) -> Value:
     return loss
 
 
+#: The forms of a one-example picture: the notes' graph, or the stable one training uses.
+FORMS = ("notes", "stable")
+
+
+def check_form(form: object) -> str:
+    if not isinstance(form, str) or form not in FORMS:
+        raise ValueError(f"form must be one of {FORMS}, got {form!r:.40}")
+    return form
+
+
+def notes_logistic_loss(z: Value, y: Value, a_label: str = "a") -> Value:
+    """L(a, y) = -(y log a + (1 - y) log(1 - a)) with a = σ(z): the notes' graph of
+    one example's loss, z → a → L, for pictures (the notes derive da and dz on it).
+
+    Equal to :func:`logistic_loss` where 1 - a keeps its digits, but a
+    confident prediction (|z| above about 36) rounds a to 0 or 1, and then log a
+    or log(1 - a) is -∞ in 64-bit floats: a ValueError says so, and the stable
+    form computes that loss.
+
+    >>> a = notes_logistic_loss(Value(0.0, label="z"), Value(1.0, label="y"))
+    >>> round(a.data, 6)                 # log 2
+    0.693147
+    """
+    a = z.sigmoid()
+    a.label = a_label
+    values = np.ravel(a.data)
+    rounded = (values == 0.0) | (values == 1.0)
+    if rounded.any():
+        i = int(np.argmax(rounded))
+        raise ValueError(
+            f"{a_label} = σ(z) rounds to {values[i]:g} at z = {np.ravel(z.data)[i]:.4g}, so "
+            "the notes' log a or log(1 - a) is -inf in 64-bit floats; form='stable' computes "
+            "this loss"
+        )
+    loss = -(y * a.log() + (1.0 - y) * (1.0 - a).log())
+    loss.label = "L"
+    return loss
+
+
 def squared_error(prediction: Value, y: Target) -> Value:
     """Half the squared error, (ŷ - y)² / 2, so that dL/dŷ = ŷ - y.
 
