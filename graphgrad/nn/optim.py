@@ -316,6 +316,9 @@ class Newton:
 
     def __init__(self, parameters: Iterable[Value]) -> None:
         self.parameters = _leaf_parameters(parameters, "Newton", "Newton's method")
+        # The curvature of each parameter at the first step: what "nearly singular"
+        # is measured against later (see step).
+        self._first_curvature: Array | None = None
 
     def step(self, cost: Value) -> None:
         """Move the parameters by one Newton step on ``cost`` (a scalar Value).
@@ -324,7 +327,9 @@ class Newton:
         constant or duplicated feature, or classes a hyperplane separates
         perfectly, where the cost has no minimum), judged after scaling each
         parameter to unit curvature so that the units of the features do not
-        matter, and OverflowError if the step leaves the finite floats.  On
+        matter, or when a parameter's curvature has fallen below 2⁻⁵² of its
+        curvature at the first step; OverflowError if the step leaves the
+        finite floats.  On
         error the parameters are unchanged.
         """
         gradients, blocks = gradient_and_hessian(cost, self.parameters)
@@ -343,6 +348,12 @@ class Newton:
         # or a flat direction (a zero on the diagonal) stays singular at any scale.
         curvature = np.abs(np.diag(H))
         if not np.isfinite(H).all() or not np.all(curvature > 0.0):
+            raise ArithmeticError(_SINGULAR)
+        # A curvature fallen below 2^-52 of where the run started is flat to the
+        # precision of the floats, whatever the units: the cost of classes that a
+        # hyperplane separates flattens so, step after step, towards no minimum.
+        first = self._first_curvature
+        if first is not None and np.any(curvature < first * np.finfo(np.float64).eps):
             raise ArithmeticError(_SINGULAR)
         scale = 1.0 / np.sqrt(curvature)
         H_scaled = H * np.outer(scale, scale)
@@ -367,6 +378,8 @@ class Newton:
         # Assign only when every update succeeded, so a failure changes nothing.
         for p, data in zip(self.parameters, updated, strict=True):
             p.data = data
+        if first is None:
+            self._first_curvature = curvature
 
 
 _SINGULAR = (
