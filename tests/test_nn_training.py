@@ -30,11 +30,15 @@ def models() -> list[tuple[Any, Any, Any]]:
 
 
 def test_every_model_fits_through_the_one_loop(monkeypatch: pytest.MonkeyPatch) -> None:
-    runs: list[tuple[str, list[float]]] = []
-    original = _training.train
+    """Each epoch of every model is an epoch of the loop's (nn._training._epoch), and
+    its cost is the loop's mean of the steps' costs."""
+    runs: list[tuple[_training.Run, list[float]]] = []  # each fit's run and its steps' costs
+    original = _training._epoch
 
-    def spy(run: _training.Run, *args: Any, **kwargs: Any) -> None:
-        costs: list[float] = []
+    def spy(run: _training.Run) -> float:
+        if not runs or runs[-1][0] is not run:
+            runs.append((run, []))
+        costs = runs[-1][1]
         step = run.step
 
         def counted(rows: _training.Rows) -> float:
@@ -42,12 +46,11 @@ def test_every_model_fits_through_the_one_loop(monkeypatch: pytest.MonkeyPatch) 
             costs.append(cost)
             return cost
 
-        original(_training.Run(**{**vars(run), "step": counted}), *args, **kwargs)
-        runs.append((run.name, costs))
+        return original(_training.Run(**{**vars(run), "step": counted}))
 
-    monkeypatch.setattr(_training, "train", spy)
+    monkeypatch.setattr(_training, "_epoch", spy)
     fitted = [model.fit(data, y, progress=False) for model, data, y in models()]
-    assert [name for name, _ in runs] == [type(model).__name__ for model in fitted]
+    assert [run.name for run, _ in runs] == [type(model).__name__ for model in fitted]
     for (_, costs), model in zip(runs, fitted, strict=True):
         if getattr(model, "batch_size", None) is None:
             assert costs == model.history_  # one step per epoch, its cost the epoch's

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from graphgrad.nn import _training, serialization
+from graphgrad.nn import serialization
 from graphgrad.nn._checks import (
     Array,
     check_epochs,
@@ -24,7 +24,17 @@ from graphgrad.nn._checks import (
     check_progress,
     check_X,
 )
-from graphgrad.nn._training import EpochHook, Picture, Rows, Run, Update, descend, make_step
+from graphgrad.nn._training import (
+    EpochHook,
+    Picture,
+    Rows,
+    Run,
+    Update,
+    descend,
+    make_step,
+    page_for,
+    train,
+)
 from graphgrad.nn.losses import check_form, cost
 from graphgrad.nn.neuron import Neuron
 from graphgrad.nn.optim import GradientDescent
@@ -178,7 +188,7 @@ class NeuronModel:
         steps = self.epochs if epochs is None else check_epochs(epochs)
         show = check_progress(progress)
         method = self.solver if solver is None else self._check_solver(solver)
-        page = None if explore is None else _training.page_for(explore, m)
+        page = None if explore is None else page_for(explore, m)
 
         w0, b0 = self._initial_parameters(data, targets)
         if self.vectorized:
@@ -220,7 +230,7 @@ class NeuronModel:
             commit=commit,
             picture=picture,
         )
-        _training.train(run, show, page, on_epoch)
+        train(run, show, page, on_epoch)
         return self
 
     # --- the training page ------------------------------------------------------------

@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from graphgrad import ops
-from graphgrad.nn import _training, serialization
+from graphgrad.nn import serialization
 from graphgrad.nn._checks import (
     Array,
     check_epochs,
@@ -23,7 +23,16 @@ from graphgrad.nn._checks import (
     count_mismatch,
 )
 from graphgrad.nn._model import NotFittedError, data_leaf
-from graphgrad.nn._training import EpochHook, Picture, Rows, Run, descend, make_step
+from graphgrad.nn._training import (
+    EpochHook,
+    Picture,
+    Rows,
+    Run,
+    descend,
+    make_step,
+    page_for,
+    train,
+)
 from graphgrad.nn.activations import HIDDEN_ACTIVATIONS, activate, check_activation
 from graphgrad.nn.layers import MLP
 from graphgrad.nn.losses import check_form, logistic_loss, notes_logistic_loss, softmax_cost
@@ -149,7 +158,7 @@ class MLPClassifier:
         m, nx = data.shape
         classes, indices = encode_labels(y, m, nx)
         show = check_progress(progress)
-        page = None if explore is None else _training.page_for(explore, m)
+        page = None if explore is None else page_for(explore, m)
         k = len(classes)
         rng = np.random.default_rng(self.seed)
         network = MLP(nx, [*self.hidden_layer_sizes, 1 if k == 2 else k], self.activation, rng)
@@ -195,7 +204,7 @@ class MLPClassifier:
             batch_size=self.batch_size,
             rng=rng,
         )
-        _training.train(run, show, page, on_epoch)
+        train(run, show, page, on_epoch)
         return self
 
     def _picture(
