@@ -601,6 +601,12 @@ class ProgramWriter:
         self._keys[id(obj)] = candidate
         return candidate
 
+    def bind(self, name: str, value: Any) -> str:
+        """Put ``value`` in the namespace under ``name``, a variable name of the program
+        that nothing else takes (named data folded to a constant)."""
+        self.namespace[name] = value
+        return name
+
     def value(self, value: Any) -> str:
         """A constant: a number written out, anything else by a name in the namespace."""
         if type(value) is float:
@@ -630,6 +636,8 @@ class ProgramWriter:
             return text if top else f"({text})"
         if op.float_forward is None and op.notation == "prefix" and not op.params:
             return f"{op.symbol}{args[0]}" if top else f"({op.symbol}{args[0]})"
+        if op.method == "T" and type(raws[0]) is np.ndarray:
+            return f"{args[0]}.T"  # the op's Value spelling, numpy's too: a view
         floats = all(type(r) is float for r in raws)
         function = op.float_forward if floats and op.float_forward is not None else op.forward
         name = op.name if function is op.forward else f"{op.name}_float"

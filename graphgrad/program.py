@@ -159,8 +159,9 @@ class Program:
             for name, data in datas.items():
                 self._input_names[name].data = data
             self.root.data = value
-            for leaf, grad in zip(self.wrt, grads, strict=True):
-                leaf.grad = grad
+            for leaf, grad, reached in zip(self.wrt, grads, compiled.reached, strict=True):
+                if reached:  # as backward(): a leaf root does not depend on keeps its gradient
+                    leaf.grad = grad
         return value
 
     def _version(self, datas: dict[str, Any]) -> _Compiled:
@@ -249,6 +250,7 @@ class _Compiled:
         self.shapes = tuple(_shape(replaced.get(leaf, leaf.data)) for leaf in inputs)
         plan = _plan(root, wrt, inputs, replaced)
         self.arguments: list[Value] = plan.arguments
+        self.reached: list[bool] = plan.reached
         self._replaceable = [any(leaf is x for x in inputs) for leaf in plan.arguments]
         self.source, self.function = plan.writer.function(
             plan.argument_names, plan.statements, plan.returns, clip(root.label or "a graph")
@@ -358,6 +360,7 @@ class _Plan:
         self.argument_names: list[str] = []
         self.statements: list[tuple[str, Sym]] = []
         self.returns = ""
+        self.reached: list[bool] = []
         self.writer: ProgramWriter
 
 
@@ -380,7 +383,7 @@ def _plan(
             symbols[node] = Traced.constant(node.data)
             if not node.inputs and node.label is not None and not is_constant(node):
                 # Named data that no call replaces: shown by its name, bound once.
-                symbols[node] = Traced.variable(writer.key(node.data, names[node]), node.data)
+                symbols[node] = Traced.variable(writer.bind(names[node], node.data), node.data)
             continue
         if not node.inputs:
             plan.arguments.append(node)
@@ -397,8 +400,7 @@ def _plan(
     # added in the order backward() adds them.
     gradients: dict[Value, Traced] = {}
     if wrt:
-        seed = Traced.constant(1.0)
-        plan.statements.append((grad_names[root], seed))
+        plan.statements.append((grad_names[root], Traced.constant(1.0)))
         gradients[root] = Traced.variable(grad_names[root], 1.0)
     for node in gradient_order(root) if wrt else ():
         g = gradients.get(node)
@@ -413,12 +415,11 @@ def _plan(
             term = _gradient_term(op, index, g, arguments, out)
             name = grad_names[x]
             if x in gradients:
-                total = Traced.apply_op(ops.add, (gradients[x], term), {})
-                plan.statements.append((name, total))
-            else:
-                plan.statements.append((name, term))
+                term = Traced.apply_op(ops.add, (gradients[x], term), {})
+            plan.statements.append((name, term))
             gradients[x] = Traced.variable(name, term.raw)
     grads = []
+    plan.reached = [leaf in gradients for leaf in wrt]
     for leaf in wrt:
         if leaf in gradients:
             grads.append(grad_names[leaf])

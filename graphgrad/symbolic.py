@@ -348,6 +348,17 @@ class Traced(Sym):
             raise TypeError(f"{op.name} takes {op.arity} input(s), got {len(args)}")
         traced = tuple(traced_of(a) for a in args)
         raw = op.evaluate(*(a.raw for a in traced), **params)
+        if all(a.op is None and a.name is None and a.call is None for a in traced):
+            return cls.constant(raw)  # made of constants only: folded
+        if op.entry is ops.mul:
+            # x·1 is x, exactly, where it keeps x's shape and type: no line for it.
+            for mine, other in ((traced[0], traced[1]), (traced[1], traced[0])):
+                if (
+                    _is_one(other)
+                    and type(mine.raw) is type(raw)
+                    and np.shape(mine.raw) == np.shape(raw)
+                ):
+                    return mine
         return cls(raw=raw, op=op.bind(params), args=traced)
 
     @classmethod
@@ -357,6 +368,14 @@ class Traced(Sym):
 
         traced = traced_of(x)
         return cls(raw=sum_to(traced.raw, shape), call=(sum_to, (traced, shape)))
+
+
+def _is_one(x: Traced) -> bool:
+    """A constant that is exactly 1 everywhere."""
+    if x.op is not None or x.name is not None or x.call is not None:
+        return False
+    c = x.raw
+    return bool(c == 1.0) if type(c) is float else bool(np.all(c == 1.0))
 
 
 def traced_of(x: object) -> Traced:

@@ -388,3 +388,73 @@ def test_ops_are_read_from_the_table_not_a_list_of_their_own() -> None:
     for name, op in OPS.items():
         if op.builtin:
             assert getattr(ops, name) is op
+
+
+# --- the models fit through compiled programs ----------------------------------------------
+
+
+def test_logistic_regression_and_the_relu_neuron_fit_the_same_compiled_or_not() -> None:
+    X = signed(40, 3)
+    labels = (X @ np.array([1.0, -2.0, 0.5]) > 0.0).astype(int)
+    for model_class, y in (
+        (graphgrad.nn.LogisticRegression, labels),
+        (graphgrad.nn.ReLURegressor, np.abs(X @ np.array([1.0, 2.0, -1.0])) + 0.5),
+    ):
+        for vectorized in (True, False):
+            runs = [
+                model_class(lr=0.1, epochs=30, vectorized=vectorized).fit(
+                    X, y, progress=False, compile=compiled
+                )
+                for compiled in (True, False)
+            ]
+            assert runs[0].history_ == runs[1].history_, (model_class, vectorized)
+            np.testing.assert_array_equal(runs[0].coef_, runs[1].coef_)
+            assert runs[0].intercept_ == runs[1].intercept_
+
+
+@pytest.mark.parametrize(("classes", "batch_size"), [(2, None), (2, 16), (3, 16), (3, None)])
+def test_the_classifier_fits_the_same_compiled_or_not(
+    classes: int, batch_size: int | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from graphgrad import program as program_module
+
+    compiled_for: list[tuple[int, ...]] = []
+    real = program_module.compile
+
+    def counting(root: Value, wrt: Any = None, inputs: Any = ()) -> Any:
+        made = real(root, wrt, inputs)
+        compiled_for.append(made.inputs[0].shape if made.inputs else ())
+        return made
+
+    monkeypatch.setattr(program_module, "compile", counting)
+    X, y = graphgrad.datasets.make_spiral(50, classes=classes, seed=1)  # 50 per class
+    runs = [
+        graphgrad.nn.MLPClassifier(
+            hidden_layer_sizes=(8,), epochs=15, batch_size=batch_size, alpha=0.01, seed=3
+        ).fit(X, y, progress=False, compile=compiled)
+        for compiled in (True, False)
+    ]
+    m = 50 * classes
+    # One program per batch size, written once: the full and the last, smaller batch.
+    expected = [()] if batch_size is None else [(batch_size, 2), (m % batch_size, 2)]
+    assert compiled_for == expected
+    assert runs[0].history_ == runs[1].history_
+    for a, b in zip(runs[0].coefs_ + runs[0].intercepts_, runs[1].coefs_ + runs[1].intercepts_,
+                    strict=True):  # fmt: skip
+        np.testing.assert_array_equal(a, b)
+
+
+def test_compile_must_be_true_or_false() -> None:
+    with pytest.raises(TypeError, match="compile must be True or False"):
+        graphgrad.nn.LogisticRegression(epochs=1).fit(np.ones((2, 1)), [0, 1], compile="yes")  # type: ignore[arg-type]
+
+
+def test_a_leaf_of_derivative_zero_gets_zero_as_with_backward() -> None:
+    x, flat = Value(2.0, label="x"), Value(1.0, label="flat")
+    J = x * x + flat.step()  # step's derivative is 0
+    program = graphgrad.compile(J, wrt=[x, flat])
+    flat.grad = None  # as Optimizer.zero_grad leaves it
+    assert program() == 5.0
+    assert x.grad == 4.0 and flat.grad == 0.0
+    J.backward()
+    assert flat.grad == 0.0
