@@ -612,7 +612,14 @@ class ProgramWriter:
         if type(value) is float:
             return repr(value) if value >= 0.0 or value != value else f"({value!r})"
         literal = _literal(value)
-        return literal if literal is not None else self.key(value, "c")
+        if literal is not None:
+            return literal
+        hint = "c"
+        if isinstance(value, np.ndarray) and value.size:
+            first = value.flat[0]
+            if first in (0.0, 1.0) and bool(np.all(value == first)):
+                hint = "ones" if first == 1.0 else "zeros"
+        return self.key(value, hint)
 
     def expression(self, sym: Sym, top: bool = False) -> str:
         """Python source computing ``sym``."""

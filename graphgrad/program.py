@@ -65,7 +65,8 @@ def compile(  # graphgrad.compile, as documented (Python's compile is not used h
     Calling the program, ``program(X=batch)``, computes from the leaves' current
     data (parameters an optimizer changed are read afresh) and returns root's
     value; it sets ``root.data`` and each ``leaf.grad`` of ``wrt`` as
-    ``backward()`` would.  ``program.source`` (also ``print(program)``) is the
+    ``backward()`` would (the inputs' own data stay as they are: new data is
+    for that call).  ``program.source`` (also ``print(program)``) is the
     code that runs.
 
     >>> from graphgrad import Value
@@ -156,8 +157,6 @@ class Program:
         compiled = self._version(datas)
         value, grads = compiled.run(datas)
         with self._lock:
-            for name, data in datas.items():
-                self._input_names[name].data = data
             self.root.data = value
             for leaf, grad, reached in zip(self.wrt, grads, compiled.reached, strict=True):
                 if reached:  # as backward(): a leaf root does not depend on keeps its gradient
@@ -387,7 +386,6 @@ def _plan(
             continue
         if not node.inputs:
             plan.arguments.append(node)
-            plan.argument_names.append(names[node])
             symbols[node] = Traced.variable(names[node], replaced.get(node, node.data))
             continue
         # The op as recorded (its value too: the same computation on the same data).
@@ -395,6 +393,12 @@ def _plan(
         line = Traced(raw=node.data, op=op, args=tuple(symbols[x] for x in node.inputs))
         plan.statements.append((names[node], line))
         symbols[node] = Traced.variable(names[node], node.data)
+
+    # The program's arguments: the inputs as compile() was given them, then the
+    # other leaves read at each call (the parameters) in the order they are met.
+    first = [leaf for leaf in inputs if any(leaf is x for x in plan.arguments)]
+    plan.arguments = first + [x for x in plan.arguments if not any(x is i for i in first)]
+    plan.argument_names = [names[x] for x in plan.arguments]
 
     # The gradients, in the order backward() computes them, each input's terms
     # added in the order backward() adds them.
