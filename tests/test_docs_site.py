@@ -7,6 +7,7 @@ The examples themselves are executed by pytest's doctest collection of every
 from __future__ import annotations
 
 import doctest
+import html
 import importlib.util
 import os
 import re
@@ -16,6 +17,7 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import pytest
 
@@ -48,6 +50,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
         timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+    # mkdocs only logs (at INFO) text that Markdown took for a link to no file,
+    # such as W[2](W[1] x): here it fails the build as a warning does.
+    log = result.stdout + result.stderr
+    assert "unrecognized relative link" not in log, log
     return out
 
 
@@ -68,6 +74,22 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_key_pages_are_built(site: Path, page: str) -> None:
     html = (site / page).read_text(encoding="utf-8")
     assert "<h1" in html
+
+
+def test_every_link_in_the_site_leads_to_a_page_or_file(site: Path) -> None:
+    dead = []
+    for page in site.rglob("*.html"):
+        for href in re.findall(r'<a\b[^>]*\bhref="([^"]*)"', page.read_text(encoding="utf-8")):
+            parts = urlsplit(html.unescape(href))
+            if parts.scheme or not parts.path:
+                continue  # another site, or a heading of this page
+            path = unquote(parts.path)
+            target = site / path.lstrip("/") if path.startswith("/") else page.parent / path
+            if path.endswith("/"):
+                target = target / "index.html"
+            if not target.exists():
+                dead.append(f"{page.relative_to(site)}: {href}")
+    assert dead == []
 
 
 def test_api_reference_is_generated_from_docstrings(site: Path) -> None:
