@@ -7,14 +7,18 @@ The examples themselves are executed by pytest's doctest collection of every
 from __future__ import annotations
 
 import doctest
+import functools
 import html
+import http.server
 import importlib.util
 import os
 import re
 import struct
 import subprocess
 import sys
+import threading
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -345,3 +349,129 @@ def test_the_readme_picture_is_the_graph_its_lines_build() -> None:
     assert picture is not None
     made = graphgrad.to_svg(namespace["J"], renderer="embedded").encode("utf-8")
     assert svg_texts(made) == svg_texts((ROOT / picture.group(1)).read_bytes())
+
+
+# --- each language's navigation, and the site in a browser ------------------------------------
+
+HAN_CHARACTER = re.compile(f"[{HAN}]")
+
+
+def navigation_labels(page: str) -> list[str]:
+    """The labels of a built page's site navigation (the primary nav), in order."""
+    start = page.index('<nav class="md-nav md-nav--primary"')
+    end = page.index('<div class="md-sidebar md-sidebar--secondary"', start)
+    return re.findall(r'<span class="md-ellipsis">\s*(.*?)\s*</span>', page[start:end], re.S)
+
+
+def footer_links(page: str) -> list[str]:
+    return re.findall(r'class="md-footer__link md-footer__link--\w+" aria-label="([^"]*)"', page)
+
+
+@pytest.mark.parametrize(
+    "page", ["index.html", "tutorial/index.html", "performance/index.html", "404.html"]
+)
+def test_english_pages_show_the_english_navigation(site: Path, page: str) -> None:
+    built = (site / page).read_text(encoding="utf-8")
+    labels = navigation_labels(built)
+    assert {"Home", "Tutorial", "How-to guides", "Reference"} <= set(labels)
+    assert [label for label in labels if HAN_CHARACTER.search(label)] == []
+    assert [link for link in footer_links(built) if HAN_CHARACTER.search(link)] == []
+
+
+@pytest.mark.parametrize(
+    "page", ["zh/index.html", "zh/tutorial/index.html", "zh/neural_networks/index.html"]
+)
+def test_chinese_pages_show_the_chinese_navigation(site: Path, page: str) -> None:
+    built = (site / page).read_text(encoding="utf-8")
+    labels = navigation_labels(built)
+    assert {"首页", "教程", "浅层神经网络"} <= set(labels)
+    assert [label for label in labels if not HAN_CHARACTER.search(label)] == []
+    # Previous and next stay among the Chinese pages.
+    assert all(HAN_CHARACTER.search(link) for link in footer_links(built)), footer_links(built)
+
+
+def test_the_chinese_home_starts_and_the_english_reference_ends_its_language(site: Path) -> None:
+    assert footer_links((site / "zh" / "index.html").read_text(encoding="utf-8")) == [
+        "下一页: 教程"
+    ]
+    last = footer_links((site / "performance" / "index.html").read_text(encoding="utf-8"))
+    assert last == ["Previous: Design"]
+
+
+@pytest.fixture(scope="module")
+def served(site: Path) -> Iterator[str]:
+    """The built site served over HTTP on this machine, as `mkdocs serve` or a host would."""
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    handler = functools.partial(Quiet, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@pytest.mark.parametrize("page", ["", "tutorial/", "zh/", "zh/tutorial/", "api/"])
+def test_pages_ask_for_nothing_that_is_missing(browser: Any, served: str, page: str) -> None:
+    context = browser.new_context()
+    failed: list[str] = []
+    try:
+        tab = context.new_page()
+
+        def on_response(response: Any) -> None:
+            if response.status >= 400:
+                failed.append(f"{response.status} {response.url}")
+
+        tab.on("response", on_response)
+        tab.on("requestfailed", lambda request: failed.append(f"failed {request.url}"))
+        tab.goto(served + page, wait_until="networkidle")
+        assert tab.locator("h1").count() >= 1
+    finally:
+        context.close()
+    assert failed == []
+
+
+def test_the_copy_button_copies_code_a_python_prompt_runs(browser: Any, served: str) -> None:
+    """Each block's copy button on the tutorial: the code, without prompts or output;
+    all of it pasted into a plain `python -i` runs without an error."""
+    context = browser.new_context()
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=served.rstrip("/"))
+    copied = []
+    try:
+        tab = context.new_page()
+        tab.goto(served + "tutorial/", wait_until="networkidle")
+        buttons = tab.locator('button.md-code__button[data-md-type="copy"]')
+        blocks = tab.locator("div.language-pycon").count()
+        assert buttons.count() == blocks > 20
+        for i in range(buttons.count()):
+            buttons.nth(i).click()
+            copied.append(tab.evaluate("navigator.clipboard.readText()"))
+    finally:
+        context.close()
+    for text in copied:
+        assert not re.search(r"^(>>>|\.\.\.)( |$)", text, re.M), text
+    assert copied[0] == "from graphgrad import Value"
+    assert copied[2] == (  # a for loop, its output gone
+        "for s in (0.2, 0.5, 1.0, 2.0, 3.0):\n    print(s, Value(250.0 * s - 150.0).relu().data)"
+    )
+    # One block pasted at a time, and Enter pressed (twice after a compound statement).
+    pasted = "\n\n".join(copied) + "\n\n"
+    done = subprocess.run(
+        [sys.executable, "-i", "-q"],
+        input=pasted,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+    )
+    errors = [line for line in done.stderr.splitlines() if "Error" in line or "Traceback" in line]
+    assert errors == [], done.stderr[-2000:]
+    assert "(2.0, 1.0, 250.0)" in done.stdout  # the tutorial's w.grad, b.grad, size.grad
