@@ -63,6 +63,10 @@ DEMOS: list[tuple[list[str], list[str]]] = [
         ["demos/sigmoid_vs_relu.py", "--no-progress", "--output-dir", "{out}"],
         ["sigmoid_vs_relu.png"],
     ),
+    (
+        ["demos/scale.py", "--output-dir", "{out}"],
+        ["scale.png"],
+    ),
 ]
 
 

@@ -475,3 +475,37 @@ def test_the_copy_button_copies_code_a_python_prompt_runs(browser: Any, served: 
     errors = [line for line in done.stderr.splitlines() if "Error" in line or "Traceback" in line]
     assert errors == [], done.stderr[-2000:]
     assert "(2.0, 1.0, 250.0)" in done.stdout  # the tutorial's w.grad, b.grad, size.grad
+
+
+@pytest.mark.parametrize(
+    ("path", "first", "then", "terms"),
+    [
+        (
+            DOCS / "tutorial.md",
+            "## 2. Supervised learning with neural networks",
+            "## 3. Binary classification and logistic regression",
+            ["structured data", "unstructured data", "convolutional", "recurrent",
+             "Why deep learning is taking off", "computation", "algorithms", "ReLU"],
+        ),
+        (
+            DOCS / "zh" / "tutorial.md",
+            "## 2. 用神经网络做监督学习",
+            "## 3. 二分类与逻辑回归",
+            ["结构化数据", "非结构化数据", "卷积神经网络", "循环神经网络", "深度学习为什么会兴起",
+             "数据", "计算", "算法", "ReLU"],
+        ),
+    ],
+)  # fmt: skip
+def test_the_tutorial_starts_with_supervised_learning_before_logistic_regression(
+    path: Path, first: str, then: str, terms: list[str]
+) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert first in text and then in text and text.index(first) < text.index(then)
+    section = text[text.index(first) : text.index(then)]
+    for term in terms:
+        assert term in section, term
+    # The notes' six applications, one table row each, and the two pictures the
+    # demos draw: the house-price network and the measured scale curves.
+    assert len(re.findall(r"^\|(?! ---).*\|$", section, re.M)) == 1 + 6
+    assert "images/house_network.png" in section and "images/scale.png" in section
+    assert "demos/scale.py" in section and "demos/house_network.py" in section
