@@ -1,5 +1,7 @@
 """graphgrad: a small, exact and fast scalar automatic-differentiation engine."""
 
+# Writes every op's code and Value's operators before anything makes a node.
+from graphgrad import codegen as codegen  # isort: skip
 from graphgrad.check import GradcheckError, gradcheck, gradgradcheck, numeric_grad
 from graphgrad.define import define_op
 

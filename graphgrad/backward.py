@@ -1,155 +1,63 @@
-"""The backward passes, driven by the op table's derivative rules.
+"""The backward pass: ordering, seeding, the driver and the steps, in one place.
 
-- :func:`run`: ``backward()``.  Each node's step, written from its op's table
-  entry (:func:`compile_step`), adds the node's gradient times each local
-  derivative into its inputs' gradients.  Numbers take the compiled float
-  code; at the first array gradient the pass switches numpy to raising on
-  overflow, division by zero and NaN (in this thread, until the pass ends) and
-  continues with :func:`array_step`, which reads the table entry as it is.
-- :func:`run_with_graph`: ``backward(create_graph=True)``.  The same rules,
+:func:`backward` is ``Value.backward()``.  It orders the graph with
+graph.backward_order (resetting every gradient it reaches), seeds dJ/dJ = 1
+and hands each node's gradient on to its inputs, after every node that uses
+it, with the gradient each input receives from :meth:`graphgrad.op.Op.vjp`:
+
+- :func:`run` (``backward()``): numbers take each op's compiled float step
+  (written by graphgrad.codegen from the same rule); at the first array
+  gradient the pass switches numpy to raising on overflow, division by zero
+  and NaN (in this thread, until the pass ends) and continues with
+  :func:`array_step`;
+- :func:`run_with_graph` (``backward(create_graph=True)``): the same rules
   run on Values, so that each gradient is a Value that can be differentiated
   again.
 
 Inputs that take no gradient (constants: numbers and arrays used as
 operands, ``requires_grad=False`` leaves) are skipped: nothing is computed,
-stored or un-broadcast for them.  :func:`sum_to` is the one un-broadcast, for
-numbers, arrays and Values of any number of dimensions.
+stored or un-broadcast for them.
 
-Imports the op table, grad mode and the symbolic stand-in; never ``Value``.
+Imports the op's reader, the walk, grad mode and the message helpers; never
+``Value`` (it reads a node's slots; the caller names its seed class).
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
-from graphgrad import ops
-from graphgrad.graph import describe
-from graphgrad.mode import enable_grad
-from graphgrad.ops import Op, Operand, error_like, raising, reason
-from graphgrad.symbolic import Sym, as_symbol, input_names, to_source, to_text
+from graphgrad.graph import backward_order, describe
+from graphgrad.mode import rules_on_values
+from graphgrad.numerics import DomainError, error_like, raising, reason
+from graphgrad.op import Op, Operand
+from graphgrad.symbolic import Sym, to_text
 
 Node = Any  # a Value: this module reads its slots but never imports the class
 
 
-# --- steps, compiled from the table -------------------------------------------------------
+def backward(root: Node, create_graph: bool, seed_type: type) -> None:
+    """Set ``v.grad`` = d(root)/dv for every node v that root depends on.
 
-_STEP_TEMPLATE = """\
-def backward_step(node):
-    {inputs} = node.inputs
-    g = node.grad
-    if type(g) is not float:
-        return True
-{loads}
-{body}
-"""
-
-# Inputs on which a traced formula must agree with its rule, to the last bit.
-_SAMPLES = (-2.5, -1.0, -0.5, 0.0, 0.5, 1.0, 3.0)
-_FEWER_SAMPLES = (-1.5, 0.0, 0.5, 2.0)  # for rules of three or more inputs
-
-
-def _always_arrays(node: Node) -> bool:
-    return True
-
-
-def compile_step(op: Op) -> Callable[[Node], bool | None]:
-    """Write the backward step of ``op`` from its table entry, and compile it.
-
-    A step returns True, doing nothing, when the node's gradient is an array
-    (the pass then calls :func:`array_step`); ops that are not elementwise
-    always do.  On numbers the step is straight-line code: ``x.grad += g`` for
-    a partial of 1, ``-= g`` for -1, ``+= g * c`` for another constant and
-    ``+= g * (formula)`` for a rule, its formula traced from the rule itself
-    (see :func:`traced_source`).  No node pays for reading the table, and no
-    derivative is written anywhere but the table.  A rule that cannot be
-    traced is called instead (``rule_fallbacks`` lists such ops; the table's
-    own have none).
+    ``seed_type`` is the class of the node dJ/dJ = 1 that a create_graph pass
+    starts from (it remembers that pass's graph in ``graph``).  A gradient made
+    by such a pass depends on its seed, so when it is differentiated in turn,
+    every node of the graph it was derived from gets its new derivative (0.0
+    where it does not depend on it), never a stale one.
     """
-    if not op.elementwise:
-        return _always_arrays
-    names = input_names(op.arity)
-    datas = [f"{n}d" for n in names] + ["out"]
-    namespace: dict[str, Any] = {}
-    body: list[str] = []
-    for i, (name, partial) in enumerate(zip(names, op.partials, strict=True)):
-        if partial is None:
-            continue
-        if callable(partial):
-            formula = traced_source(partial, datas, namespace)
-            if formula is None:
-                namespace[f"rule{i}"] = partial
-                formula = f"float(rule{i}({', '.join(datas)}))"
-                namespace.setdefault("fallbacks", []).append(i)
-            line = f"{name}.grad += g * {formula}"
-        elif partial == 1.0:
-            line = f"{name}.grad += g"
-        elif partial == -1.0:
-            line = f"{name}.grad -= g"  # exactly g * -1.0 added
-        else:
-            namespace[f"partial{i}"] = partial
-            line = f"{name}.grad += g * partial{i}"
-        body += [f"    if {name}.requires_grad:", f"        {line}"]
-    text = "\n".join(body)
-    used = [d for d in datas if d in text]
-    loads = [f"    {d} = {'node' if d == 'out' else d[:-1]}.data" for d in used]
-    source = _STEP_TEMPLATE.format(
-        inputs=", ".join(names) + ("," if len(names) == 1 else ""),
-        loads="\n".join(loads),
-        body=text,
-    )
-    exec(compile(source, f"<backward step of {op.name}>", "exec"), namespace)
-    step: Callable[[Node], bool | None] = namespace["backward_step"]
-    step.__qualname__ = f"{op.name}_step"
-    step.__doc__ = source  # what runs, for a curious reader: print(ops.MUL.step.__doc__)
-    step.rule_fallbacks = tuple(namespace.get("fallbacks", ()))  # type: ignore[attr-defined]
-    return step
-
-
-def rule_fallbacks(op: Op) -> tuple[int, ...]:
-    """The inputs of ``op`` whose derivative rule cannot be traced, so that its
-    compiled step calls the rule (the table's own ops have none)."""
-    fallbacks: tuple[int, ...] = getattr(compile_step(op), "rule_fallbacks", ())
-    return fallbacks
-
-
-def traced_source(
-    rule: Callable[..., Any], names: list[str], namespace: dict[str, Any]
-) -> str | None:
-    """Python source computing ``rule`` on the floats ``names``, or None.
-
-    The rule is run once on symbols (see graphgrad.symbolic) and the formula
-    it builds is written out as source.  A trace sees only what a rule does to
-    symbols, so the formula is checked: on every combination of sample
-    numbers it must give exactly what the rule gives (the same float, or the
-    same kind of error), or it is not used.  That catches a rule whose float
-    path differs from what it does on symbols (a check made only on numbers).
-    The source is made only from the table (never from user input).
-    """
-    try:
-        source = to_source(as_symbol(rule(*(Sym(name) for name in names))), namespace)
-    except (TypeError, AttributeError, ValueError, ArithmeticError):
-        return None
-    formula = eval(f"lambda {', '.join(names)}: {source}", namespace)
-    samples = _SAMPLES if len(names) <= 3 else _FEWER_SAMPLES
-    for sample in itertools.product(samples, repeat=len(names)):
-        if _outcome(rule, sample) != _outcome(formula, sample):
-            return None
-    return source
-
-
-def _outcome(f: Callable[..., Any], args: tuple[float, ...]) -> tuple[str, str]:
-    try:
-        result = f(*args)
-    except (ArithmeticError, ValueError) as exc:  # the kind of failure is what must match
-        kind = "ValueError" if isinstance(exc, ValueError) else type(exc).__name__
-        return ("raises", kind)
-    if type(result) is int:
-        result = float(result)
-    return (type(result).__name__, repr(result))  # repr tells -0.0 and NaN apart
+    below, leaves, seeds = backward_order(root, seed_type)
+    for seed in seeds:
+        for node in seed.graph:
+            node.grad = 0.0
+    if create_graph:
+        seed = seed_type(1.0)
+        seed.graph = [*leaves, *below, root]
+        run_with_graph(root, below, seed)
+    else:
+        run(root, below, leaves)
 
 
 # --- the pass on numbers and arrays ------------------------------------------------------------
@@ -159,7 +67,7 @@ def run(root: Node, below: list[Node], leaves: list[Node]) -> None:
     """backward(): root's gradient is 1; each node, after every node that uses it,
     hands its gradient on to its inputs.  ``below`` holds the nodes made by ops
     that root depends on, inputs first, and ``leaves`` the leaves that take a
-    gradient (see Value.backward); every gradient among them is 0."""
+    gradient; every gradient among them is 0."""
     root.grad = 1.0
     pending = reversed(below)
     node = root
@@ -205,113 +113,54 @@ def _run_arrays(first: Node, pending: Iterator[Node]) -> None:
 
 def _gradient_not_finite(g: float) -> ArithmeticError | ValueError:
     if g != g:
-        return ops.DomainError("the gradient is not a number (NaN)")
+        return DomainError("the gradient is not a number (NaN)")
     return OverflowError("the gradient is too large for a 64-bit float")
 
 
 def array_step(node: Node) -> None:
     """The backward step of one node on the general path: any op, arrays or numbers.
 
-    Reads the table entry as it is: an elementwise partial is multiplied by the
-    node's gradient, a vector-Jacobian rule is called with it.  Contributions
-    are summed back over broadcast axes (:func:`sum_to`).  Run it inside
-    numpy's raising error state (the pass sets it).  It runs once per array
-    node, so it is written for speed: loops rather than comprehensions.
+    Each input that takes a gradient gets ``op.vjp`` (already in its shape).
+    Run it inside numpy's raising error state (the pass sets it).  It runs
+    once per array node, so it is written for speed: loops rather than
+    comprehensions.
     """
     op: Op = node.operation
     g = node.grad
     inputs = node.inputs
-    datas: list[Any] | None = None
-    elementwise = op.elementwise
+    datas = [x.data for x in inputs]
+    out = node.data
     index = -1
-    for partial in op.partials:
+    for x in inputs:
         index += 1
-        x = inputs[index]
-        if partial is None or not x.requires_grad:
+        if not x.requires_grad or not op.takes_gradient(index):
             continue
-        if not elementwise:
-            if datas is None:
-                datas = [x.data for x in inputs]
-            assert callable(partial)
-            contribution = partial(g, *datas, node.data, **op.params)
-            # A rule may return a view of g or an input's own data: not ours to keep.
-            fresh = type(contribution) is np.ndarray and contribution.base is None
-            if fresh and contribution is g:
-                fresh = False
-            elif fresh:
-                for d in datas:
-                    if contribution is d:
-                        fresh = False
-                        break
-        elif type(partial) is float:
-            if partial == 1.0:
-                contribution, fresh = g, False
-            else:
-                contribution, fresh = g * partial, True
-        else:
-            if datas is None:
-                datas = [x.data for x in inputs]
-            assert callable(partial)
-            contribution = g * partial(*datas, node.data)
-            fresh = True
-        data = x.data
-        shape = data.shape if type(data) is np.ndarray else ()
-        have = contribution.shape if type(contribution) is np.ndarray else ()
-        if have != shape:
-            contribution = sum_to(contribution, shape)
-            fresh = True
+        contribution = op.vjp(index, g, datas, out)
         grad = x.grad
-        if fresh and type(grad) is float and grad == 0.0 and type(contribution) is np.ndarray:
-            # The first contribution, an array no one else holds: keep it rather
-            # than copy it (0.0 + array would be one more pass).
+        if (
+            type(grad) is float
+            and grad == 0.0
+            and type(contribution) is np.ndarray
+            and contribution.base is None
+            and contribution is not g
+            and contribution is not out
+            and _not_among(contribution, datas)
+        ):
+            # The first contribution, kept rather than copied (0.0 + array would be
+            # one more pass): a new array no one else holds (not g, out, an input's
+            # data, or a view of one).
             x.grad = contribution
-        else:
-            # A new array (never +=): the old one may be shared.
-            x.grad = grad + contribution
+            continue
+        # A new array (never +=): the old one may be shared.
+        x.grad = grad + contribution
 
 
-def sum_to(grad: Any, shape: tuple[int, ...]) -> Any:
-    """``grad`` summed over the axes numpy broadcast, back to ``shape``.
-
-    For numbers, arrays and Values alike, in any number of dimensions: arrays
-    and Values share ``.sum(axis, keepdims)``, and a Value's sums are nodes, so
-    that the result can be differentiated again.
-    """
-    have = grad.shape if type(grad) is np.ndarray else ops.shape_of(grad)
-    if have == shape:
-        return grad
-    if type(grad) is np.ndarray and len(have) == 2 and shape in (have[1:], (1, have[1])):
-        # Rows summed, as for a bias added to every example: a product with ones,
-        # several times faster than numpy's sum down a column (the same sum,
-        # rounded within its usual bounds).
-        summed = _ones(have[0]) @ grad
-        return summed if len(shape) == 1 else summed.reshape(shape)
-    if not have:  # a number spread over every element
-        return grad * np.ones(shape)
-    if not shape:
-        total = grad.sum()
-        return float(total) if isinstance(total, np.generic) else total
-    extra = len(have) - len(shape)
-    if extra:
-        grad = grad.sum(axis=tuple(range(extra)))
-    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and have[extra + i] != 1)
-    if stretched:
-        grad = grad.sum(axis=stretched, keepdims=True)
-    return grad
-
-
-_ones_of_length: dict[int, Any] = {}
-
-
-def _ones(n: int) -> Any:
-    ones = _ones_of_length.get(n)
-    if ones is None:
-        if len(_ones_of_length) > 32:
-            _ones_of_length.clear()
-        ones = np.ones(n)
-        ones.flags.writeable = False
-        _ones_of_length[n] = ones
-    return ones
+def _not_among(array: Any, datas: list[Any]) -> bool:
+    # A loop, not all(...): no generator for the one or two inputs a node has.
+    for d in datas:  # noqa: SIM110
+        if array is d:
+            return False
+    return True
 
 
 # --- the pass on Values ------------------------------------------------------------------------
@@ -325,30 +174,25 @@ def run_with_graph(root: Node, below: list[Node], seed: Node) -> None:
     root.grad = seed
     node = root
     try:
-        with enable_grad():
+        with rules_on_values():
             for node in itertools.chain((root,), reversed(below)):
                 op = node.operation
                 g = node.grad
                 if op is None or not isinstance(g, Operand):
                     continue  # a leaf root, or a node nothing handed a gradient to
                 inputs = node.inputs
-                for index, (x, partial) in enumerate(zip(inputs, op.partials, strict=True)):
-                    if partial is None or not x.requires_grad:
+                for index, x in enumerate(inputs):
+                    if not x.requires_grad or not op.takes_gradient(index):
                         continue
-                    contribution = _contribution(op, index, partial, g, inputs, node)
-                    contribution = sum_to(contribution, x.shape)
+                    contribution = _on_values(op, index, g, inputs, node)
                     x.grad = contribution if type(x.grad) is float else x.grad + contribution
     except (ArithmeticError, ValueError) as exc:
         raise backward_error(node, exc) from None
 
 
-def _contribution(
-    op: Op, index: int, partial: Any, g: Any, inputs: tuple[Node, ...], node: Node
-) -> Any:
+def _on_values(op: Op, index: int, g: Any, inputs: tuple[Node, ...], node: Node) -> Any:
     try:
-        if op.elementwise:
-            return g * (partial(*inputs, node) if callable(partial) else partial)
-        return partial(g, *inputs, node, **op.params)
+        return op.vjp(index, g, inputs, node)
     except TypeError as exc:
         raise TypeError(
             f"the derivative rule of {op.name} for its input {op.inputs[index]} cannot run on "
@@ -385,12 +229,12 @@ def _failed_input(op: Op, node: Node) -> tuple[int, BaseException] | None:
     if not op.elementwise:
         return None
     datas = tuple(x.data for x in node.inputs)
-    for index, partial in enumerate(op.partials):
-        if not callable(partial) or not node.inputs[index].requires_grad:
+    for index, x in enumerate(node.inputs):
+        if not x.requires_grad or not op.takes_gradient(index):
             continue
         try:
             with raising():
-                result = partial(*datas, node.data)
+                result = op.local_derivative(index, datas, node.data)
                 if not np.isfinite(result).all():
                     raise OverflowError("the derivative is not finite")
         except (ArithmeticError, ValueError) as exc:

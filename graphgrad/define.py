@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from graphgrad import ops
-from graphgrad.ops import Op, Partial
-from graphgrad.value import compile_function, install
+from graphgrad.codegen import compile_function, install
+from graphgrad.graph import printable
+from graphgrad.op import Op, Partial, input_names
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
@@ -73,6 +73,13 @@ def define_op(
         )
     if symbol is not None and (not isinstance(symbol, str) or not symbol.strip()):
         raise ValueError(f"define_op({name!r}): symbol must be a non-empty str, got {symbol!r}")
+    if symbol is not None and printable(symbol) != symbol:
+        # Shown in traces, pictures and pages: a control character would act on
+        # the terminal or break the layout instead of being shown.
+        raise ValueError(
+            f"define_op({name!r}): symbol must be printable text, got {printable(symbol)!r:.60} "
+            "(it holds control or line-break characters)"
+        )
     if not isinstance(replace, bool):
         raise TypeError(f"define_op({name!r}): replace must be True or False, got {replace!r}")
     arity = _arity(forward)
@@ -82,8 +89,7 @@ def define_op(
             f"local derivative(s) were given: give one per input"
         )
     checked = tuple(_check_partial(name, i, p, len(partials)) for i, p in enumerate(partials))
-    op = Op(name, forward, checked, symbol=symbol, builtin=False)
-    ops.register(op, replace=replace)
+    op = Op(name, forward, checked, symbol=symbol, builtin=False, replace=replace)
     install(op)
     return compile_function(op)
 
@@ -125,7 +131,7 @@ def _check_partial(name: str, index: int, partial: object, arity: int) -> Partia
     try:
         inspect.signature(partial).bind(*range(arity + 1))
     except TypeError:
-        wanted = ", ".join([*ops.input_names(arity), "out"])
+        wanted = ", ".join([*input_names(arity), "out"])
         raise TypeError(
             f"define_op({name!r}): the local derivative for input {index} must take "
             f"({wanted}): the inputs, then the op's output"

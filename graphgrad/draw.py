@@ -373,7 +373,7 @@ def _edge_label(node: Value, index: int, formulas: Formulas, show_grad: bool) ->
     x = node.inputs[index]
     op = node.operation
     assert op is not None
-    if not wants_gradient(x) or op.partials[index] is None:
+    if not wants_gradient(x) or not op.takes_gradient(index):
         return None  # a constant, such as a number in the expression: no derivative
     digits = formulas.digits
     out_name, in_name = _clip(formulas.names[node]), _clip(formulas.names[x])

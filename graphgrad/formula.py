@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from graphgrad.graph import is_constant
-from graphgrad.ops import OPS
+from graphgrad.op import OPS
 from graphgrad.symbolic import DEFAULT_DIGITS, Sym, format_number, to_text
 from graphgrad.value import Value
 
@@ -139,17 +139,15 @@ class Formulas:
         200 numbers.
         """
         op = node.operation
-        if op is None or op.partials[index] is None:
+        if op is None or not op.takes_gradient(index):
             return None
-        args = [self._sym(x) for x in node.inputs]
+        args = tuple(self._sym(x) for x in node.inputs)
         try:
             if op.elementwise:
-                result = op.local_derivative(index, tuple(args), self._sym(node))
+                result = op.local_derivative(index, args, self._sym(node))
             else:
-                rule = op.partials[index]
-                assert callable(rule)
                 g = Sym(self.grad_name(node), data=_data(node.grad))
-                result = rule(g, *args, self._sym(node), **op.params)
+                result = op.vjp(index, g, args, self._sym(node))
         except _FORMULA_ERRORS:
             return None
         return self._text(result)
@@ -161,7 +159,7 @@ class Formulas:
         derivative is undefined at this point (0 ** -0.5, say).
         """
         op = node.operation
-        if op is None or not op.elementwise or op.partials[index] is None:
+        if op is None or not op.elementwise or not op.takes_gradient(index):
             return None
         datas = tuple(x.data for x in node.inputs)
         try:
@@ -174,17 +172,11 @@ class Formulas:
     def contribution(self, node: Value, index: int) -> Any:
         """The gradient that ``node`` hands to input ``index`` in backward(), or None."""
         op = node.operation
-        if op is None or op.partials[index] is None:
+        if op is None or not op.takes_gradient(index):
             return None
-        g = _data(node.grad)
         try:
             with np.errstate(all="raise"):
-                if op.elementwise:
-                    local = self.local_value(node, index)
-                    return None if local is None else g * local
-                rule = op.partials[index]
-                assert callable(rule)
-                return rule(g, *(x.data for x in node.inputs), node.data, **op.params)
+                return op.vjp(index, _data(node.grad), [x.data for x in node.inputs], node.data)
         except (ArithmeticError, ValueError, FloatingPointError):
             return None
 
@@ -225,9 +217,8 @@ def op_table() -> list[tuple[str, str, str, str]]:
         if op.elementwise:
             out = Sym("out")
             parts = []
-            for name, rule in zip(op.inputs, op.partials, strict=True):
-                local = rule(*symbols, out) if callable(rule) else rule
-                text = _rule_text(local)
+            for index, name in enumerate(op.inputs):
+                text = _rule_text(op.local_derivative(index, tuple(symbols), out))
                 parts.append(f"∂out/∂{name} = {text}")
             derivatives = "; ".join(parts)
         else:

@@ -24,6 +24,10 @@ _transforms: ContextVar[tuple[tuple[str, tuple[Any, ...]], ...]] = ContextVar(
     "graphgrad_transforms", default=()
 )
 
+# True while backward(create_graph=True) runs derivative rules on Values in
+# this thread: float() of a node then would cut the graph it is building.
+_on_values: ContextVar[bool] = ContextVar("graphgrad_on_values", default=False)
+
 #: True unless inside ``no_grad()``: the engine's hot path calls this bound method.
 recording = _grad_enabled.get
 
@@ -67,6 +71,23 @@ def running_transform(name: str, inputs: tuple[Any, ...]) -> Iterator[None]:
             yield
     finally:
         _transforms.reset(frames_token)
+
+
+@contextmanager
+def rules_on_values() -> Iterator[None]:
+    """The block runs derivative rules on Values (``backward(create_graph=True)``):
+    it records a graph, and ``float()`` of a node that takes a gradient raises."""
+    token = _on_values.set(True)
+    try:
+        with enable_grad():
+            yield
+    finally:
+        _on_values.reset(token)
+
+
+def differentiating_on_values() -> bool:
+    """True inside :func:`rules_on_values` in this thread."""
+    return _on_values.get()
 
 
 def transforms() -> tuple[tuple[str, tuple[Any, ...]], ...]:

@@ -3,17 +3,18 @@
 ``Sym`` is an :class:`~graphgrad.ops.Operand`: an op called with a symbol
 among its arguments returns a new symbol recording the call, so running a rule
 such as ``lambda x, out: out * (1.0 - out)`` on symbols gives the tree of ops
-it computes.  That tree is written out two ways:
+it computes.  That tree is read two ways:
 
-* :func:`to_source`, exact Python source over floats, from which the engine
-  compiles each op's backward step (``(g * (out * ((1.0) - out)))``);
-* :func:`to_text`, a short formula for people, simplified (``1·x`` → ``x``,
-  numbers folded) and written as the notes write it (``b·c``, ``σ(z)``).
+* :func:`to_text` writes it as a short formula for people, simplified
+  (``1·x`` → ``x``, numbers folded) and written as the notes write it
+  (``b·c``, ``σ(z)``);
+* graphgrad.codegen writes it as exact Python source over floats, from which
+  the engine compiles each op's backward step (``g * (out * (1.0 - out))``).
 
 A rule that inspects its input's value (compares it, branches on it) cannot be
 run on symbols: a symbol refuses ``bool()`` and comparisons with TypeError.
 
-Imports only the op table.
+Imports only the op table (and what it is made of).
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from typing import Any
 import numpy as np
 
 from graphgrad import ops
-from graphgrad.ops import Op, Operand
+from graphgrad.kernels import format_index
+from graphgrad.op import Op, Operand
 
 DEFAULT_DIGITS = 4
 
@@ -98,11 +100,6 @@ class Sym(Operand):
     __hash__ = None  # type: ignore[assignment]
 
 
-def input_names(arity: int) -> list[str]:
-    """The names compiled code gives an op's inputs: x, y, z (x0, x1, ... beyond three)."""
-    return ["x", "y", "z"][:arity] if arity <= 3 else [f"x{i}" for i in range(arity)]
-
-
 def as_symbol(x: object) -> Sym:
     """x as a symbol: itself, or a number (an all-equal array as its one value)."""
     if isinstance(x, Sym):
@@ -156,39 +153,8 @@ _install_operators()
 
 def _param_text(name: str, value: Any) -> str:
     if name == "index":
-        return f"[{ops.format_index(value)}]"
+        return f"[{format_index(value)}]"
     return repr(value)
-
-
-# --- Python source, for compiled steps ------------------------------------------------------
-
-
-def to_source(sym: Sym, namespace: dict[str, Any]) -> str:
-    """Exact Python source computing ``sym`` on floats.
-
-    Infix and prefix ops without a float function of their own become Python
-    operators; other ops become calls of their float function, which is put in
-    ``namespace`` (a user's op through ``float()``, since its forward may return
-    a numpy scalar).  TypeError if the tree holds something with no float form.
-    """
-    if sym.op is None:
-        if sym.name is not None:
-            return sym.name
-        assert sym.const is not None
-        return f"({sym.const!r})"  # repr round-trips a float exactly
-    op = sym.op
-    if op.params or not op.elementwise:
-        raise TypeError(f"{op.name} has no float form")
-    args = [to_source(a, namespace) for a in sym.args]
-    if op.float_forward is None and op.notation == "infix":
-        return f"({args[0]} {op.symbol} {args[1]})"
-    if op.float_forward is None and op.notation == "prefix":
-        return f"({op.symbol}{args[0]})"
-    function = op.float_forward or op.forward
-    key = f"f{len(namespace)}_{op.name}"
-    namespace[key] = function
-    call = f"{key}({', '.join(args)})"
-    return call if op.builtin else f"float({call})"
 
 
 # --- Text, for people --------------------------------------------------------------------------
@@ -223,21 +189,21 @@ def simplified(sym: Sym) -> Sym:
         if isinstance(value, float) and math.isfinite(value):
             return Sym.number(value)
     entry = op.entry
-    if entry is ops.ADD:
+    if entry is ops.add:
         a, b = args
         if consts[0] == 0.0:
             return b
         if consts[1] == 0.0:
             return a
         if consts[1] is not None and consts[1] < 0:
-            return Sym(op=ops.SUB, args=(a, Sym.number(-consts[1])))
-    elif entry is ops.SUB:
+            return Sym(op=ops.sub, args=(a, Sym.number(-consts[1])))
+    elif entry is ops.sub:
         a, b = args
         if consts[1] == 0.0:
             return a
         if consts[0] == 0.0:
-            return simplified(Sym(op=ops.NEG, args=(b,)))
-    elif entry is ops.MUL:
+            return simplified(Sym(op=ops.neg, args=(b,)))
+    elif entry is ops.mul:
         a, b = args
         if consts[0] == 0.0 or consts[1] == 0.0:
             return Sym.number(0.0)
@@ -246,22 +212,22 @@ def simplified(sym: Sym) -> Sym:
         if consts[1] == 1.0:
             return a
         if consts[0] == -1.0:
-            return simplified(Sym(op=ops.NEG, args=(b,)))
+            return simplified(Sym(op=ops.neg, args=(b,)))
         if consts[1] == -1.0:
-            return simplified(Sym(op=ops.NEG, args=(a,)))
+            return simplified(Sym(op=ops.neg, args=(a,)))
         if consts[1] is not None and consts[0] is None:
             return Sym(op=op, args=(b, a))  # numbers first: 2·x, not x·2
-    elif entry is ops.DIV:
+    elif entry is ops.div:
         if consts[1] == 1.0:
             return args[0]
-    elif entry is ops.POW:
+    elif entry is ops.pow:
         if consts[1] == 1.0:
             return args[0]
         if consts[1] == 0.0:
             return Sym.number(1.0)
-    elif entry is ops.NEG:
+    elif entry is ops.neg:
         (a,) = args
-        if a.op is not None and a.op.entry is ops.NEG:
+        if a.op is not None and a.op.entry is ops.neg:
             return a.args[0]
     return Sym(name=sym.name, const=sym.const, op=op, args=args, data=sym.data)
 
@@ -294,7 +260,7 @@ def _written(sym: Sym, digits: int) -> tuple[str, int]:
         return f"{inner if ip >= _ATOM else f'({inner})'}{op.symbol}", _ATOM
     if op.notation == "index":
         ((inner, ip),) = parts
-        index = ops.format_index(op.params["index"]) if "index" in op.params else "…"
+        index = format_index(op.params["index"]) if "index" in op.params else "…"
         return f"{inner if ip >= _ATOM else f'({inner})'}[{index}]", _ATOM
     arguments = [text for text, _ in parts]
     arguments += [f"{key}={_param_text(key, value)}" for key, value in op.params.items()]

@@ -15,7 +15,13 @@ from dataclasses import dataclass
 from typing import Literal
 
 from graphgrad.formula import DEFAULT_DIGITS, Formulas, check_digits, summarize, wants_gradient
-from graphgrad.graph import DEFAULT_MAX_NODES, is_constant, printable, select_nodes
+from graphgrad.graph import (
+    DEFAULT_MAX_NODES,
+    gradient_order,
+    is_constant,
+    printable,
+    select_nodes,
+)
 from graphgrad.value import Value
 
 # Characters that make a formula need parentheses when multiplied by a gradient.
@@ -143,17 +149,20 @@ def trace_lines(
         return lines
     root.backward()
 
-    # Who consumes each node, in backward's order, to write each gradient as
-    # the sum of what its consumers hand it.
+    # The nodes in the order backward() computes their gradients, and who
+    # consumes each node in that order, to write each gradient as the sum of
+    # what its consumers hand it, term by term as backward adds them.
+    listed = set(shown)
+    in_gradient_order = [node for node in gradient_order(root) if node in listed]
     consumers: dict[Value, list[tuple[Value, int]]] = {}
-    for node in reversed(nodes):
+    for node in gradient_order(root):
         for index, x in enumerate(node.inputs):
             consumers.setdefault(x, []).append((node, index))
 
     plain("blank", "")
     plain("heading", f"Backward pass (dx is d{names[root]}/dx, by the chain rule)")
     step("backward", formulas.grad_name(root), "1", root)
-    for node in reversed(shown):
+    for node in in_gradient_order:
         if node is root or not wants_gradient(node):
             continue
         edges = [edge for edge in consumers.get(node, []) if _gives_gradient(*edge)]
@@ -208,7 +217,7 @@ def _term(formulas: Formulas, consumer: Value, index: int) -> tuple[str, str, st
 
 def _gives_gradient(consumer: Value, index: int) -> bool:
     op = consumer.operation
-    return op is not None and op.partials[index] is not None
+    return op is not None and op.takes_gradient(index)
 
 
 def _paren(number: str) -> str:

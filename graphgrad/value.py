@@ -2,14 +2,18 @@
 
 A Value holds its data (a float or a float64 array), its gradient and the
 inputs it was made from.  Its operators and methods are the op table's
-entries (``graphgrad.ops``); each entry's ``apply`` function, which makes a
-node, is written here from the entry when the op is first used.
-``backward()`` orders the graph (here, in the node's own slots) and runs the
-steps of ``graphgrad.backward``.
+entries (``graphgrad.ops``): ``b * c`` runs ``mul``'s apply function, written
+from the entry by graphgrad.codegen (``graphgrad.codegen.source(ops.mul)``
+shows it), and every method calls its entry's.  ``backward()`` runs the pass
+of graphgrad.backward.
+
+Also here: lifting numbers and arrays to constant leaves, the checks on what
+a user gives as data, and the checked forward rule on arrays.
 """
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
@@ -18,13 +22,12 @@ import numpy as np
 import numpy.typing as npt
 
 from graphgrad import ops
-from graphgrad.backward import compile_step
-from graphgrad.backward import run as run_backward
-from graphgrad.backward import run_with_graph as run_backward_with_graph
-from graphgrad.graph import describe
-from graphgrad.mode import recording, transforms
-from graphgrad.ops import Op, Operand, enter_raising, error_like, leave_raising, not_finite
-from graphgrad.symbolic import Sym, input_names, to_source
+from graphgrad.backward import backward as run_backward
+from graphgrad.graph import backward_order, describe, topological_order
+from graphgrad.kernels import check_index
+from graphgrad.mode import differentiating_on_values, transforms
+from graphgrad.numerics import clip, enter_raising, error_like, leave_raising, not_finite
+from graphgrad.op import Op, Operand
 
 Array = npt.NDArray[np.float64]
 Data = float | Array
@@ -111,7 +114,8 @@ class Value(Operand):
         if node is NotImplemented:
             kinds = ", ".join(type(a).__name__ for a in args)
             raise TypeError(f"{op.name} takes Values, numbers and arrays, got {kinds}")
-        return node  # type: ignore[no-any-return]
+        made: Value = node
+        return made
 
     @property
     def op(self) -> str:
@@ -144,12 +148,11 @@ class Value(Operand):
         data = self.data
         if type(data) is not float:
             raise TypeError(f"{describe(self)} holds an array of shape {self.shape}, not a number")
-        frames = transforms()
-        if frames and self.requires_grad:
-            inside = _transform_reached(self, frames)
+        if self.requires_grad:
+            inside = _differentiated_by(self)
             if inside is not None:
                 raise TypeError(
-                    f"float() of {describe(self)} inside {inside}() would drop the graph, so "
+                    f"float() of {describe(self)} inside {inside} would drop the graph, so "
                     "its derivative would silently be 0: use the Value's own methods "
                     "(t.exp(), t ** 2, ...) instead of float() or the math module"
                 )
@@ -179,51 +182,62 @@ class Value(Operand):
 
     def exp(self) -> Value:
         """e to the power of this node; OverflowError above about 709."""
-        return ops.EXP.apply(self)  # type: ignore[no-any-return]
+        node: Value = ops.exp.apply(self)
+        return node
 
     def log(self) -> Value:
         """The natural logarithm; ValueError unless every element is positive."""
-        return ops.LOG.apply(self)  # type: ignore[no-any-return]
+        node: Value = ops.log.apply(self)
+        return node
 
     def sigmoid(self) -> Value:
         """σ(x) = 1 / (1 + e^-x), computed without overflow; its derivative is σ(1 − σ)."""
-        return ops.SIGMOID.apply(self)  # type: ignore[no-any-return]
+        node: Value = ops.sigmoid.apply(self)
+        return node
 
     def tanh(self) -> Value:
         """The hyperbolic tangent; its derivative is 1 − tanh²."""
-        return ops.TANH.apply(self)  # type: ignore[no-any-return]
+        node: Value = ops.tanh.apply(self)
+        return node
 
     def relu(self) -> Value:
         """max(x, 0); its derivative is 1 where x > 0, else 0."""
-        return ops.RELU.apply(self)  # type: ignore[no-any-return]
+        node: Value = ops.relu.apply(self)
+        return node
 
     def softplus(self) -> Value:
         """log(1 + e^x), computed without overflow; its derivative is sigmoid(x)."""
-        return ops.SOFTPLUS.apply(self)  # type: ignore[no-any-return]
+        node: Value = ops.softplus.apply(self)
+        return node
 
     def step(self) -> Value:
         """1 where data > 0, else 0 (the derivative of relu); its own derivative is 0."""
-        return ops.STEP.apply(self)  # type: ignore[no-any-return]
+        node: Value = ops.step.apply(self)
+        return node
 
     def xlogy(self, y: Operand_) -> Value:
         """self·log(y), and exactly 0 where self is 0 (so 0·log 0 = 0): cross-entropy's term."""
-        return Value.apply_op(ops.XLOGY, (self, y), {})
+        return Value.apply_op(ops.xlogy, (self, y), {})
 
     def scaled_pow(self, k: Operand_, e: Operand_) -> Value:
         """k·self**e, and exactly 0 where k is 0: the derivatives of ``**`` at every order."""
-        return Value.apply_op(ops.SCALED_POW, (self, k, e), {})
+        return Value.apply_op(ops.scaled_pow, (self, k, e), {})
 
     def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Value:
         """The sum of all elements (a scalar node), or over ``axis`` as numpy's sum."""
         if axis is None and not keepdims:
-            return ops.SUM.apply(self)  # type: ignore[no-any-return]
-        return ops.SUM.apply(self, axis=axis, keepdims=keepdims)  # type: ignore[no-any-return]
+            node: Value = ops.sum.apply(self)
+        else:
+            node = ops.sum.apply(self, axis=axis, keepdims=keepdims)
+        return node
 
     def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Value:
         """The mean of all elements (a scalar node), or over ``axis`` as numpy's mean."""
         if axis is None and not keepdims:
-            return ops.MEAN.apply(self)  # type: ignore[no-any-return]
-        return ops.MEAN.apply(self, axis=axis, keepdims=keepdims)  # type: ignore[no-any-return]
+            node: Value = ops.mean.apply(self)
+        else:
+            node = ops.mean.apply(self, axis=axis, keepdims=keepdims)
+        return node
 
     def affine(self, w: Operand_, b: Operand_) -> Value:
         """``self @ w + b`` as one node: a layer's Z = X W + b for all m examples.
@@ -231,16 +245,17 @@ class Value(Operand):
         The same numbers and gradients as the three-op expression (b's gradient
         summed over the rows it was added to), one node instead of two.
         """
-        return Value.apply_op(ops.AFFINE, (self, w, b), {})
+        return Value.apply_op(ops.affine, (self, w, b), {})
 
     def outer(self, other: Operand_) -> Value:
         """The outer product of two 1-D array nodes: shape (n,) and (k,) give (n, k)."""
-        return Value.apply_op(ops.OUTER, (self, other), {})
+        return Value.apply_op(ops.outer, (self, other), {})
 
     @property
     def T(self) -> Value:
         """The transpose of a 2-D array node (1-D and scalar nodes are their own)."""
-        return ops.TRANSPOSE.apply(self)  # type: ignore[no-any-return]
+        node: Value = ops.transpose.apply(self)
+        return node
 
     def reshape(self, *shape: int | Sequence[int]) -> Value:
         """The same elements in another shape, as numpy's reshape (-1 for one inferred size)."""
@@ -248,8 +263,11 @@ class Value(Operand):
         if first is not None and not isinstance(first, (int, np.integer)):
             target = tuple(int(n) for n in first)
         else:
-            target = tuple(int(n) for n in shape)  # type: ignore[arg-type]
-        return ops.RESHAPE.apply(self, shape=target)  # type: ignore[no-any-return]
+            target = tuple(int(n) for n in shape if isinstance(n, (int, np.integer)))
+            if len(target) != len(shape):
+                raise TypeError(f"reshape takes ints or one sequence of ints, got {shape!r:.60}")
+        node: Value = ops.reshape.apply(self, shape=target)
+        return node
 
     def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Value:
         """The largest element (a scalar node), or the largest over ``axis`` as numpy's max.
@@ -257,7 +275,8 @@ class Value(Operand):
         Its gradient goes to the largest element; k tied ones get 1/k of it
         each, as PyTorch's ``amax`` does.
         """
-        return ops.MAX.apply(self, axis=axis, keepdims=keepdims)  # type: ignore[no-any-return]
+        node: Value = ops.max.apply(self, axis=axis, keepdims=keepdims)
+        return node
 
     def logsumexp(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Value:
         """log Σ e^x over all elements or over ``axis``, computed without overflow.
@@ -265,9 +284,8 @@ class Value(Operand):
         Its gradient is the softmax of the elements; the log-softmax of logits
         z over classes is ``z - z.logsumexp(axis=1, keepdims=True)``.
         """
-        return ops.LOGSUMEXP.apply(  # type: ignore[no-any-return]
-            self, axis=axis, keepdims=keepdims
-        )
+        node: Value = ops.logsumexp.apply(self, axis=axis, keepdims=keepdims)
+        return node
 
     def __getitem__(self, index: Any) -> Value:
         """Indexing and slicing as numpy's: ``z[:, 0]``, ``z[i]``, ``z[rows, labels]``.
@@ -278,15 +296,15 @@ class Value(Operand):
         """
         if type(self.data) is float:
             raise TypeError(f"cannot index {describe(self)}: it holds a number, not an array")
-        return ops.GETITEM.apply(self, index=ops.check_index(index))  # type: ignore[no-any-return]
+        node: Value = ops.getitem.apply(self, index=check_index(index))
+        return node
 
     def scatter(self, shape: Sequence[int], index: Any) -> Value:
         """Zeros of ``shape`` with this node's elements added at ``index``: the
         gradient of indexing (``x[index]``), an op so that it can be differentiated."""
         target = tuple(int(n) for n in shape)
-        return ops.SCATTER.apply(  # type: ignore[no-any-return]
-            self, shape=target, index=ops.check_index(index)
-        )
+        node: Value = ops.scatter.apply(self, shape=target, index=check_index(index))
+        return node
 
     # --- gradients ----------------------------------------------------------------------
 
@@ -306,34 +324,19 @@ class Value(Operand):
                 f"backward() needs a scalar output, but {describe(self)} has shape "
                 f"{self.shape}: reduce it first, e.g. with .sum() or .mean()"
             )
-        # The order is found afresh at every call (no cache on the node): a graph
-        # is usually differentiated once, and a node then costs no extra slot.
-        below, leaves, seeded = order_below_and_reset(self)
-        if seeded:
-            # self is a gradient from backward(create_graph=True): every node of
-            # the graph it was derived from gets its new derivative, 0.0 where
-            # self does not depend on it, never a stale gradient.
-            for seed in leaves:
-                if type(seed) is GradientSeed:
-                    for node in seed.graph:
-                        node.grad = 0.0
-        if create_graph:
-            seed = GradientSeed(1.0)
-            seed.graph = [*leaves, *below, self]
-            run_backward_with_graph(self, below, seed)
-        else:
-            run_backward(self, below, leaves)
+        run_backward(self, create_graph, GradientSeed)
 
     def zero_grad(self) -> None:
         """Set the gradient of this node and of every node it depends on to 0."""
-        order_below_and_reset(self)
+        backward_order(self, GradientSeed)
 
 
 class GradientSeed(Value):
     """dJ/dJ = 1 at the start of ``backward(create_graph=True)``.
 
     Every gradient that pass makes depends on it, which is how a later
-    ``backward()`` of such a gradient finds the graph it came from (``graph``).
+    ``backward()`` of such a gradient finds the graph it came from (``graph``,
+    filled in by the pass).
     """
 
     __slots__ = ("graph",)
@@ -341,85 +344,50 @@ class GradientSeed(Value):
     graph: list[Value]
 
 
-def order_below_and_reset(root: Value) -> tuple[list[Value], list[Value], bool]:
-    """What backward() visits below root: the nodes made by ops that root depends
-    on, inputs first, without root itself; the leaves it depends on that take
-    a gradient; and whether a GradientSeed is among them.  Every grad among them,
-    and root's, is set to 0.
-
-    A depth-first walk.  Constants (``requires_grad=False``) take no gradient
-    and are never visited or written to, so threads may share them; leaves are
-    collected as they are met, never pushed.  The visited marks live in the grad
-    slots the walk resets anyway, instead of in a dict: ``opened`` while a node's
-    inputs are being ordered, then ``zero``, a 0.0 of this walk's own, so that
-    no second pass is needed to reset them.  Both are new objects at every
-    call, so marks left by an interrupted walk can never be mistaken for this
-    one's.
-    """
-    opened = object()
-    zero = float(0)  # a new float object, not the shared constant 0.0
-    order: list[Value] = []
-    leaves: list[Value] = []
-    seeded = False
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        mark = node.grad
-        if mark is opened:
-            node.grad = zero  # all of its inputs are in order
-            order.append(node)
-            continue
-        if mark is zero:
-            continue  # a copy pushed before the node was expanded
-        node.grad = opened
-        stack.append(node)  # popped again, to be emitted, after its inputs
-        for child in node.inputs:
-            if child.requires_grad:
-                mark = child.grad
-                if mark is not zero and mark is not opened:
-                    if child.inputs:
-                        stack.append(child)
-                    else:
-                        child.grad = zero
-                        leaves.append(child)
-                        if type(child) is GradientSeed:
-                            seeded = True
-    order.pop()  # root, which comes last
-    root.grad = 0.0
-    return order, leaves, seeded
-
-
-def _transform_reached(node: Value, frames: tuple[tuple[str, tuple[Any, ...]], ...]) -> str | None:
-    """The innermost transform whose inputs ``node`` depends on, or None."""
+def _differentiated_by(node: Value) -> str | None:
+    """What is differentiating ``node``'s graph in this thread, if anything: the
+    innermost transform whose inputs node depends on, or a create_graph pass
+    (which runs rules on every node of its graph)."""
+    if differentiating_on_values():
+        return "backward(create_graph=True)"
+    frames = transforms()
+    if not frames:
+        return None
     owner = {id(x): name for name, inputs in frames for x in inputs}
-    seen: set[int] = set()
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        if id(n) in owner:
-            return owner[id(n)]
-        for child in n.inputs:
-            if child.requires_grad and id(child) not in seen:
-                seen.add(id(child))
-                stack.append(child)
+    for reached in topological_order(node):
+        if id(reached) in owner:
+            return f"{owner[id(reached)]}()"
     return None
 
 
 # --- numbers and arrays as data -----------------------------------------------------------
 
-_new = object.__new__
-
-
 def lift(x: object) -> Value | None:
     """A Value for an op's operand: x itself, a constant leaf for a number or
-    array, or None for a type ops do not take."""
+    array, or None for a type ops do not take.
+
+    A float64 array is used as it is, not copied (as ``torch.from_numpy``
+    shares memory): the engine never writes to it, and the nodes made from it
+    hold it, so changing the array afterwards changes what they hold (the
+    next backward() reads the new numbers; values already computed stay).
+    Other arrays (ints, float32) are converted to a float64 copy.
+    """
     kind = type(x)
+    if kind is np.ndarray and isinstance(x, np.ndarray) and x.dtype.char == "d" and x.ndim:
+        if not all_finite(x):
+            raise ValueError(
+                f"cannot use an array of shape {x.shape} holding NaN or infinity in a "
+                "computation: graphgrad takes finite numbers"
+            )
+        leaf = _new_leaf(Value)
+        leaf.data = x
+        return leaf
     if kind is float or kind is int:
         try:
             data: Data = float(x)  # type: ignore[arg-type]
         except OverflowError:
             raise OverflowError(
-                f"cannot use {_clip(repr(x))}: too large for a 64-bit float"
+                f"cannot use {clip(repr(x))}: too large for a 64-bit float"
             ) from None
         if data - data != 0.0:
             raise ValueError(f"cannot use {x} in a computation: graphgrad takes finite numbers")
@@ -432,6 +400,37 @@ def lift(x: object) -> Value | None:
     return Value(data, None, False)
 
 
+def _new_leaf(cls: type[Value]) -> Value:
+    """A constant leaf whose data the caller sets (no check, no copy)."""
+    leaf = object.__new__(cls)
+    leaf.grad = 0.0
+    leaf.label = None
+    leaf.operation = None
+    leaf.inputs = ()
+    leaf.requires_grad = False
+    return leaf
+
+
+def all_finite(data: Array) -> bool:
+    """True unless the array holds NaN or infinity.
+
+    A large array is summed instead of tested element by element: one pass
+    that makes no array of its own (about half the time), since a sum is finite
+    exactly when every term is, unless finite terms overflowed it (then the
+    elements are tested one by one).
+    """
+    if data.size < _SUMMED_CHECK_SIZE:
+        return bool(np.isfinite(data).all())
+    with np.errstate(all="ignore"):
+        if math.isfinite(np.add.reduce(data, axis=None)):
+            return True
+        return bool(np.isfinite(data).all())
+
+
+# Arrays at least this large are checked by their sum (see all_finite).
+_SUMMED_CHECK_SIZE = 100_000
+
+
 def as_data(x: object, label: str | None = None) -> Data:
     """Check and convert what a user gives as a node's data: a float or float array."""
     if type(x) is float and x - x == 0.0:
@@ -440,7 +439,7 @@ def as_data(x: object, label: str | None = None) -> Data:
         hint = " (use numpy.array(...) for several numbers)" if isinstance(x, (list, tuple)) else ""
         raise TypeError(
             f"Value{_for(label)} needs a real number or a numpy array, "
-            f"got {type(x).__name__} {_clip(repr(x))}{hint}"
+            f"got {type(x).__name__} {clip(repr(x))}{hint}"
         )
     if isinstance(x, np.ndarray):
         if x.dtype.kind not in "iuf":
@@ -457,7 +456,7 @@ def as_data(x: object, label: str | None = None) -> Data:
         f = float(x)
     except OverflowError:
         raise OverflowError(
-            f"Value{_for(label)} got {_clip(repr(x))}: too large for a 64-bit float"
+            f"Value{_for(label)} got {clip(repr(x))}: too large for a 64-bit float"
         ) from None
     if f - f != 0.0:
         raise ValueError(
@@ -467,133 +466,7 @@ def as_data(x: object, label: str | None = None) -> Data:
     return f
 
 
-# --- applying ops: each op's apply function, written from its table entry -----------------
-
-# The one place a node of an op is made.  ``{...}`` fields are filled from the
-# table entry (never from user input).  The float path computes the forward
-# rule inline (``(xd + yd)`` for add); arrays, ops that are not elementwise
-# and ops with parameters take general_forward.
-_APPLY_TEMPLATE = """\
-def apply_{name}({signature}):
-{lift}
-{compute}
-    out = new(Value)
-    out.data = data
-    out.grad = 0.0
-    out.label = None
-    if ({any_requires_grad}) and recording():
-        out.operation = {op}
-        out.inputs = ({inputs_tuple})
-        out.requires_grad = True
-    else:
-        out.operation = None
-        out.inputs = ()
-        out.requires_grad = False
-    return out
-"""
-
-_FLOAT_PATH = """\
-    if {all_floats}:
-        try:
-            data = {forward}
-            if data - data != 0.0:
-                raise not_finite(data)
-        except (ArithmeticError, ValueError) as exc:
-            raise forward_error(op, ({inputs_tuple}), exc) from None
-    else:
-        data = general_forward(op, ({inputs_tuple}), {params})"""
-
-_LIFT = """\
-    if type({x}) is not Value:
-        {x} = lift({x})
-        if {x} is None:
-            return NotImplemented"""
-
-# The prologue of an op's function (see compile_function): anything but Values
-# goes to the op itself, which computes numbers and arrays, or formulas.
-_NOT_ALL_VALUES = """\
-    if {any_other}:
-        return op({inputs})"""
-
-
-def float_forward_source(op: Op, datas: list[str], namespace: dict[str, Any]) -> str | None:
-    """The source of op's forward rule on the floats named ``datas``, or None."""
-    if not op.elementwise or op.param_names:
-        return None
-    try:
-        return to_source(op(*(Sym(d) for d in datas)), namespace)
-    except TypeError:
-        return None
-
-
-def compile_function(op: Op) -> Callable[..., Any]:
-    """The op as a fast function: Values give a node in one call (the compiled
-    apply, inlined), anything else goes to ``op(...)`` (floats, arrays, symbols)."""
-    function = compile_apply(op, as_function=True)
-    function.op = op  # type: ignore[attr-defined]
-    function.__doc__ = f"The op {op.name!r} (``graphgrad.ops.OPS[{op.name!r}]``) as a function."
-    return function
-
-
-def compile_apply(op: Op, reflected: bool = False, as_function: bool = False) -> Callable[..., Any]:
-    """Write and compile the function that makes a node of ``op`` from its inputs.
-
-    ``reflected``: the function takes a binary op's inputs in the other order,
-    to serve as a reflected operator (``Value.__rmul__(v, 3)`` is 3 * v).
-    ``as_function``: see compile_function.
-    """
-    names = input_names(op.arity)
-    datas = [f"{n}d" for n in names]
-    namespace: dict[str, Any] = {
-        "op": op,
-        "Value": Value,
-        "new": _new,
-        "lift": lift,
-        "recording": recording,
-        "not_finite": not_finite,
-        "forward_error": forward_error,
-        "general_forward": general_forward,
-    }
-    params = "params" if op.param_names else "{}"
-    inputs_tuple = ", ".join(names) + ("," if len(names) == 1 else "")
-    forward = float_forward_source(op, datas, namespace)
-    if forward is None:
-        compute = f"    data = general_forward(op, ({inputs_tuple}), {params})"
-    else:
-        loads = "\n".join(f"    {d} = {n}.data" for d, n in zip(datas, names, strict=True))
-        compute = (
-            loads
-            + "\n"
-            + _FLOAT_PATH.format(
-                all_floats=" and ".join(f"type({d}) is float" for d in datas),
-                forward=forward,
-                inputs_tuple=inputs_tuple,
-                params=params,
-            )
-        )
-    if as_function:
-        prologue = _NOT_ALL_VALUES.format(
-            any_other=" or ".join(f"type({n}) is not Value" for n in names),
-            inputs=", ".join(names) + (", **params" if op.param_names else ""),
-        )
-    else:
-        prologue = "\n".join(_LIFT.format(x=n) for n in names)
-    suffix = "_reflected" if reflected else "_function" if as_function else ""
-    source = _APPLY_TEMPLATE.format(
-        name=op.name + suffix,
-        signature=", ".join(names[::-1] if reflected else names)
-        + (", **params" if op.param_names else ""),
-        lift=prologue,
-        compute=compute,
-        any_requires_grad=" or ".join(f"{n}.requires_grad" for n in names),
-        op="op.bind(params)" if op.param_names else "op",
-        inputs_tuple=inputs_tuple,
-    )
-    exec(compile(source, f"<apply {op.name}>", "exec"), namespace)
-    apply: Callable[..., Value] = namespace[f"apply_{op.name}{suffix}"]
-    apply.__doc__ = source  # what runs, for a curious reader: print(ops.MUL.apply.__doc__)
-    return apply
-
+# --- the checked forward rule, for arrays and ops without a float path ----------------
 
 # Ops whose result may overflow without numpy saying so: products done by BLAS
 # (on worker threads, whose floating-point flags numpy never sees).  Every other
@@ -628,12 +501,16 @@ def general_forward(op: Op, inputs: tuple[Value, ...], params: Mapping[str, Any]
                     f"the forward rule of {op.name} gave an array of dtype {data.dtype}"
                 )
             data = data.astype(np.float64)
+        if not op.builtin:
+            _check_elementwise_shape(op, inputs, data.shape)
         if (not op.builtin or op.name in _UNREPORTED_OVERFLOW) and not np.isfinite(data).all():
             bad = data[~np.isfinite(data)]
             raise forward_error(op, inputs, not_finite(float(bad.flat[0])))
         result: Array = data
         return result
     if isinstance(data, (float, int, np.floating, np.integer, np.ndarray)):
+        if not op.builtin:
+            _check_elementwise_shape(op, inputs, ())
         number = float(data)
         if number - number != 0.0:
             raise forward_error(op, inputs, not_finite(number))
@@ -643,12 +520,30 @@ def general_forward(op: Op, inputs: tuple[Value, ...], params: Mapping[str, Any]
     )
 
 
+def _check_elementwise_shape(op: Op, inputs: tuple[Value, ...], shape: tuple[int, ...]) -> None:
+    """A user's op works element by element (its derivatives are local ones), so its
+    output has its inputs' broadcast shape; anything else would hand its inputs
+    gradients of the wrong shape."""
+    shapes = [x.shape for x in inputs]
+    try:
+        expected = np.broadcast_shapes(*shapes)
+    except ValueError:
+        expected = None
+    if shape != expected:
+        wanted = "" if expected is None else f" {expected}"
+        raise ValueError(
+            f"the forward rule of {op.name} gave shape {shape} for {_of(inputs)}: an op made "
+            "with define_op works element by element, so its output must have its inputs' "
+            f"broadcast shape{wanted}"
+        )
+
+
 def _bad_data(inputs: tuple[Value, ...]) -> None:
     for x in inputs:
         d = x.data
         if type(d) is not float and type(d) is not np.ndarray:
             raise TypeError(
-                f"the data of {describe(x)} is {type(d).__name__} {_clip(repr(d))}: "
+                f"the data of {describe(x)} is {type(d).__name__} {clip(repr(d))}: "
                 "a node holds a float or a float64 numpy array (assign e.g. 5.0, not 5)"
             )
 
@@ -673,57 +568,5 @@ def _short(x: Any) -> str:
     return repr(x)  # a number, or a Value (a gradient from create_graph=True)
 
 
-def _clip(text: str, limit: int = 40) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
 def _for(label: str | None) -> str:
-    return "" if label is None else f" {_clip(repr(label))}"
-
-
-# --- installing the engine in the table ---------------------------------------------------
-
-
-def install(op: Op) -> None:
-    """Give ``op`` its apply function and backward step, each compiled on first use,
-    and make its operators (``op.operators``) Value's.
-
-    Compiling lazily keeps ``import graphgrad`` quick and lets a user's rules
-    name ops defined after them (sin's derivative cos, cos's -sin).  An
-    operator is the compiled apply function itself, not a method that calls
-    it: ``b * c`` costs one Python call, not two.
-    """
-
-    def first_apply(*args: Any, **params: Any) -> Value:
-        _compile(op)
-        return op.apply(*args, **params)  # type: ignore[no-any-return]
-
-    def first_step(node: Any) -> Any:
-        if op.step is first_step:
-            op.step = compile_step(op)
-        return op.step(node)
-
-    op.apply = first_apply
-    # Only elementwise steps are compiled from rules; the others are ready now
-    # (and so are any copies of them with parameters, see Op.bind).
-    op.step = first_step if op.elementwise else compile_step(op)
-    for index, dunder in enumerate(op.operators):
-        setattr(Value, dunder, _first_operator(op, reflected=index == 1))
-
-
-def _first_operator(op: Op, reflected: bool) -> Callable[..., Value]:
-    def operator(self: Value, *other: Any) -> Value:
-        _compile(op)
-        return getattr(self, op.operators[1 if reflected else 0])(*other)  # type: ignore[no-any-return]
-
-    return operator
-
-
-def _compile(op: Op) -> None:
-    op.apply = compile_apply(op)
-    for index, dunder in enumerate(op.operators):
-        setattr(Value, dunder, op.apply if index == 0 else compile_apply(op, reflected=True))
-
-
-for _op in ops.OPS.values():
-    install(_op)
+    return "" if label is None else f" {clip(repr(label))}"

@@ -56,7 +56,10 @@ def test_every_supported_python_gets_the_embedded_renderer() -> None:
 PACKAGE = ROOT / "graphgrad"
 # The engine core, bottom up.  It imports nothing from pictures, pages, models,
 # the command line or the functional API built on it.
-CORE = ("ops", "mode", "symbolic", "graph", "backward", "value", "define")
+CORE = (
+    "numerics", "kernels", "op", "ops", "mode", "symbolic", "graph", "backward", "value",
+    "codegen", "define",
+)  # fmt: skip
 ABOVE_THE_CORE = ("formula", "draw", "trace", "explore", "expr", "cli", "nn", "functional", "check")
 
 
@@ -83,7 +86,15 @@ def test_the_core_imports_nothing_above_it() -> None:
             imported = module.split(".")[1]
             assert imported not in ABOVE_THE_CORE, f"{name}.py imports {module}"
             assert imported not in CORE[position + 1 :], f"{name}.py imports {module}, above it"
-    assert graphgrad_imports(PACKAGE / "ops.py") == []
+    # The bottom: numerics imports nothing of graphgrad; the table only what it is made of.
+    assert graphgrad_imports(PACKAGE / "numerics.py") == []
+    for name, allowed in (
+        ("kernels", {"numerics"}),
+        ("op", {"numerics", "kernels"}),
+        ("ops", {"numerics", "kernels", "op"}),
+    ):
+        imported = {m.split(".")[1] for m, _ in graphgrad_imports(PACKAGE / f"{name}.py")}
+        assert imported <= allowed, f"{name}.py imports {sorted(imported - allowed)}"
 
 
 def test_trace_does_not_import_draw() -> None:

@@ -587,12 +587,21 @@ def test_deciding_a_big_value_is_too_big_does_not_walk_its_graph(
 ) -> None:
     big = chain(200_000)
 
-    def no_walk(root: Value) -> list[Value]:
-        raise AssertionError("the whole graph was walked")
+    walk = graph_module.topological_order
+    visits: list[int] = []
 
-    monkeypatch.setattr(graph_module, "topological_order", no_walk)
+    def no_whole_walk(root: Value, *, limit: int | None = None) -> list[Value]:
+        if limit is None:
+            raise AssertionError("the whole graph was walked")
+        try:
+            return walk(root, limit=limit)
+        finally:
+            visits.append(limit)
+
+    monkeypatch.setattr(graph_module, "topological_order", no_whole_walk)
     assert draw_module.display_svg(big) is None
     assert big._repr_svg_() is None
+    assert visits and all(limit <= draw_module.NOTEBOOK_MAX_NODES for limit in visits)
 
 
 def test_a_drawing_says_what_it_draws_and_how_to_save_it() -> None:

@@ -8,20 +8,23 @@ runs on Values, a place in the command line and in the docs.
 
 from __future__ import annotations
 
+import ast
 import inspect
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
-from graphgrad import Value, ops
-from graphgrad.backward import rule_fallbacks
+from graphgrad import Value
+from graphgrad.codegen import float_forward_source, rule_fallbacks
 from graphgrad.expr import FUNCTIONS
+from graphgrad.op import NOTATIONS
 from graphgrad.ops import OPS, Op
 from graphgrad.symbolic import Sym, to_text
-from graphgrad.value import float_forward_source
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILTIN = sorted(name for name, op in OPS.items() if op.builtin)
@@ -64,7 +67,7 @@ def test_every_entry_is_complete(name: str) -> None:
     op = OPS[name]
     assert op.name == name and re.fullmatch(r"[a-z_]+", name)
     assert isinstance(op.symbol, str) and op.symbol
-    assert op.notation in ops.NOTATIONS
+    assert op.notation in NOTATIONS
     assert callable(op.forward)
     assert len(op.partials) == op.arity == len(op.inputs) == len(op.needs) >= 1
     for partial in op.partials:
@@ -120,8 +123,8 @@ def test_every_op_has_formulas_for_people(name: str) -> None:
     for n in op.inputs:
         assert n in written, f"{name}'s formula {written!r} does not show its input {n}"
     if op.elementwise:
-        for rule in op.partials:
-            local = rule(*symbols, Sym("out")) if callable(rule) else rule
+        for index in range(op.arity):
+            local = op.local_derivative(index, tuple(symbols), Sym("out"))
             assert isinstance(local, (Sym, float)), f"{name}: a rule gave {type(local).__name__}"
             if isinstance(local, Sym):
                 to_text(local)
@@ -131,7 +134,7 @@ def test_every_op_has_formulas_for_people(name: str) -> None:
 def test_every_elementwise_op_is_compiled_never_called(name: str) -> None:
     op = OPS[name]
     assert rule_fallbacks(op) == (), f"{name}: a derivative rule is called, not compiled"
-    source = float_forward_source(op, [f"{n}d" for n in "xyz"[: op.arity]], {})
+    source = float_forward_source(op, [f"{n}d" for n in op.inputs], {})
     assert source is not None, f"{name}: its forward rule has no float form"
 
 
@@ -190,3 +193,51 @@ def test_every_op_name_and_symbol_is_safe_to_show() -> None:
     for op in OPS.values():
         assert op.name.isidentifier()
         assert "\n" not in op.symbol and '"' not in op.symbol
+
+
+# --- one entry, one name, one reader --------------------------------------------------------
+
+
+def test_each_entry_has_one_name_and_every_written_entry_is_registered() -> None:
+    from graphgrad import ops
+
+    table = {name: value for name, value in vars(ops).items() if isinstance(value, Op)}
+    # The module's entries are exactly the table's built-in ops, each under its own name.
+    assert set(table) == set(BUILTIN)
+    for name, op in table.items():
+        assert OPS[name] is op and op.name == name, name
+
+
+def test_no_op_exists_that_the_registry_does_not_hold() -> None:
+    # In a fresh interpreter, after using every kind of op (bound copies too):
+    # every Op object is a registered entry or a copy bound from one.
+    code = """
+import gc
+import numpy as np
+import graphgrad
+from graphgrad.op import OPS, Op
+x = graphgrad.Value(np.arange(6.0).reshape(2, 3))
+(x.sum(axis=1) * x[:, 0] + x.max(axis=1)).sum().backward()
+loose = [
+    op for op in gc.get_objects()
+    if isinstance(op, Op) and OPS.get(op.entry.name) is not op.entry
+]
+print(len([op for op in gc.get_objects() if isinstance(op, Op)]), loose)
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    count, loose = done.stdout.split(maxsplit=1)
+    assert int(count) > len(BUILTIN) and loose.strip() == "[]", done.stdout
+
+
+def test_only_op_py_reads_the_rule_convention() -> None:
+    # Op.vjp and Op.local_derivative are the one reader of an entry's partials;
+    # every pass, formula and generated step calls them.
+    readers = []
+    for path in sorted((ROOT / "graphgrad").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and node.attr == "partials":
+                readers.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert readers and all(r.startswith("graphgrad/op.py:") for r in readers), readers

@@ -34,23 +34,45 @@ def test_notes_example_forward_and_backward_as_the_notes_write_them() -> None:
     forward = lines[: lines.index("")]
     backward = lines[lines.index("") + 1 :]
     assert forward[0] == "Forward pass"
+    # In the notes' reading order: the expression left to right, each value
+    # after what it is made from.
     assert forward[1:] == [
-        "c = 2",
-        "b = 3",
-        "u = b·c = 6",
         "a = 5",
+        "b = 3",
+        "c = 2",
+        "u = b·c = 6",
         "v = a + u = 11",
         "J = 3·v = 33",
     ]
     assert backward[0] == "Backward pass (dx is dJ/dx, by the chain rule)"
-    assert set(backward[1:]) == {
+    # As the notes derive them: from J back, each node's inputs left to right.
+    assert backward[1:] == [
         "dJ = 1",
         "dv = dJ · ∂J/∂v = 1 · 3 = 3",
         "da = dv · ∂v/∂a = 3 · 1 = 3",
         "du = dv · ∂v/∂u = 3 · 1 = 3",
         "db = du · ∂u/∂b = du · c = 3 · 2 = 6",
         "dc = du · ∂u/∂c = du · b = 3 · 3 = 9",
-    }
+    ]
+
+
+def test_the_logistic_neuron_is_numbered_and_listed_left_to_right() -> None:
+    named = ((0.1, "w1"), (1.0, "x1"), (0.2, "w2"), (2.0, "x2"), (0.3, "b"))
+    w1, x1, w2, x2, b = (Value(v, label=n) for v, n in named)
+    z = w1 * x1 + w2 * x2 + b
+    z.label = "z"
+    lines = squash(trace(z, backward=False))
+    assert lines[1:] == [
+        "w1 = 0.1",
+        "x1 = 1",
+        "v1 = w1·x1 = 0.1",
+        "w2 = 0.2",
+        "x2 = 2",
+        "v2 = w2·x2 = 0.4",
+        "v3 = v1 + v2 = 0.5",
+        "b = 0.3",
+        "z = v3 + b = 0.8",
+    ]
 
 
 def test_backward_lines_come_in_the_order_backward_computes_them() -> None:
