@@ -509,3 +509,30 @@ def test_the_tutorial_starts_with_supervised_learning_before_logistic_regression
     assert len(re.findall(r"^\|(?! ---).*\|$", section, re.M)) == 1 + 6
     assert "images/house_network.png" in section and "images/scale.png" in section
     assert "demos/scale.py" in section and "demos/house_network.py" in section
+
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def test_the_tutorial_loss_picture_names_the_learners_data() -> None:
+    """Section 9's picture: x1, x2 and y drawn by name, and 1 − y a node computed from y,
+    not five unlabelled numbers (2, 1, 1, 1, 0)."""
+    texts = svg_texts((DOCS / "images" / "tutorial_logistic_loss.svg").read_bytes())
+    assert {"x1 = 1", "x2 = 2", "y = 1"} <= set(texts)
+    assert not any(t.startswith(("dx1", "dx2", "dy ")) or t == "dy = 0" for t in texts)
+    numbers = [t for t in texts if re.fullmatch(r"-?[\d.]+", t)]
+    assert sorted(numbers) == ["1", "1"]  # only the 1s of 1 − a and 1 − y
+    # Graphviz names each part by its title: a node n3 or op7, an edge n3->op7.
+    root = ET.fromstring((DOCS / "images" / "tutorial_logistic_loss.svg").read_bytes())
+    parts = {}
+    for group in root.iter(f"{SVG}g"):
+        title = group.find(f"{SVG}title")
+        if title is not None and title.text:
+            parts[title.text] = ["".join(e.itertext()) for e in group.iter(f"{SVG}text")]
+    edges = [name.split("->") for name in parts if "->" in name]
+    (y,) = [name for name, shown in parts.items() if shown == ["y = 1"]]
+    ops_of_y = [head for tail, head in edges if tail == y]
+    subtractions = [op for op in ops_of_y if parts[op] == ["-"]]
+    assert len(subtractions) == 1  # 1 - y: an op that reads y
+    (result,) = [head for tail, head in edges if tail == subtractions[0]]
+    assert parts[result][0].endswith(" = 0")  # its value, 1 - y = 0
