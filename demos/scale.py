@@ -37,6 +37,7 @@ FLIPPED = 0.03  # the share of training labels flipped
 TEST_EXAMPLES = 2000
 SIZES = (25, 50, 100, 200, 400, 800, 1600)
 QUICK_SIZES = (25, 100, 400)
+QUICK_EPOCHS = 150
 # The networks, small to large: their hidden layers.
 NETWORKS = {"small": (2,), "medium": (8,), "large": (32, 32)}
 STYLES = {"logistic regression": "0.45", "small": "tab:orange", "medium": "tab:green",
@@ -78,8 +79,8 @@ def label(name: str) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_options(argv, __doc__.split("\n")[0], lr=0.05, epochs=500)
-    if args.quick and args.epochs == 100:
-        args.epochs = 150
+    if args.quick:
+        args.epochs = QUICK_EPOCHS
     try:
         models(args.lr, args.epochs)
     except (TypeError, ValueError) as exc:
