@@ -167,16 +167,17 @@ def logistic_loss(z: Value, y: Value) -> Value:
 
     The models check y when ``fit`` starts, so each training step skips the
     O(m) check ``binary_cross_entropy`` makes.  -log a = softplus(-z) where
-    y = 1 and -log(1 - a) = softplus(z) where y = 0, so L = softplus((1 - 2y)·z),
-    built as softplus(z - 2·(y·z)) so that the label y stays in the graph:
-    one softplus of ±z exactly, and dL/dz = a - y.  A label that takes a
+    y = 1 and -log(1 - a) = softplus(z) where y = 0, so L = softplus((1 - 2y)·z):
+    one softplus of ±z exactly, and dL/dz = a - y.  The sign 1 - 2y is computed
+    from the labels (the node y stays in the graph) but takes no gradient, so
+    backward runs through two nodes, the product and the softplus.  A label that takes a
     gradient gets the form y·softplus(-z) + (1 - y)·softplus(z), equal for
     labels 0 and 1 but with dL/dy = -z, as in PyTorch.
     """
     if y.requires_grad:
         loss = y * (-z).softplus() + (1.0 - y) * z.softplus()
     else:
-        loss = (z - 2.0 * (y * z)).softplus()
+        loss = ((1.0 - 2.0 * y) * z).softplus()
     loss.label = "L"
     return loss
 

@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from graphgrad.numerics import clip
+
 FORMAT = "graphgrad.nn"
 VERSION = 1
 MAX_FILE_BYTES = 64 * 1024 * 1024
@@ -167,11 +169,11 @@ def validate(document: dict[str, Any], model: str) -> dict[str, Any]:
     version = document.get("version")
     if type(version) is not int or version != VERSION:
         raise ValueError(
-            f"unsupported model file version {_clip(version)}: "
+            f"unsupported model file version {clip(repr(version))}: "
             f"this graphgrad reads version {VERSION}"
         )
     if "model" in document and document["model"] != model:
-        held = _clip(document["model"])
+        held = clip(repr(document["model"]))
         raise ValueError(f"the file holds {_article(held)} model, not {_article(model)}")
     if model == "MLPClassifier":
         return _validate_classifier(document)
@@ -179,7 +181,7 @@ def validate(document: dict[str, Any], model: str) -> dict[str, Any]:
     n_features = document["n_features"]
     if type(n_features) is not int or not 1 <= n_features <= MAX_FEATURES:
         raise ValueError(
-            f"'n_features' must be an int from 1 to {MAX_FEATURES}, got {_clip(n_features)}"
+            f"'n_features' must be an int from 1 to {MAX_FEATURES}, got {clip(repr(n_features))}"
         )
     coef = _float_list(document["coef"], "coef", MAX_FEATURES)
     if len(coef) != n_features:
@@ -187,16 +189,18 @@ def validate(document: dict[str, Any], model: str) -> dict[str, Any]:
     history = _float_list(document["history"], "history", MAX_HISTORY)
     epochs = document["epochs"]
     if type(epochs) is not int or not 1 <= epochs <= MAX_HISTORY:
-        raise ValueError(f"'epochs' must be an int from 1 to {MAX_HISTORY}, got {_clip(epochs)}")
+        raise ValueError(
+            f"'epochs' must be an int from 1 to {MAX_HISTORY}, got {clip(repr(epochs))}"
+        )
     lr = _float(document["lr"], "lr")
     if lr <= 0.0:
         raise ValueError(f"'lr' must be positive, got {lr}")
     solver = document["solver"]
     if type(solver) is not str or len(solver) > MAX_STRING:
-        raise ValueError(f"'solver' must be a short string, got {_clip(solver)}")
+        raise ValueError(f"'solver' must be a short string, got {clip(repr(solver))}")
     vectorized = document["vectorized"]
     if type(vectorized) is not bool:
-        raise ValueError(f"'vectorized' must be true or false, got {_clip(vectorized)}")
+        raise ValueError(f"'vectorized' must be true or false, got {clip(repr(vectorized))}")
     return {
         "n_features": n_features,
         "classes": _classes(document["classes"], "str", 2) if "classes" in document else None,
@@ -312,13 +316,13 @@ def _validate_classifier(document: dict[str, Any]) -> dict[str, Any]:
 
 def _int(value: object, name: str, low: int, high: int) -> int:
     if type(value) is not int or not low <= value <= high:
-        raise ValueError(f"{name!r} must be an int from {low} to {high}, got {_clip(value)}")
+        raise ValueError(f"{name!r} must be an int from {low} to {high}, got {clip(repr(value))}")
     return value
 
 
 def _short_string(value: object, name: str) -> str:
     if type(value) is not str or len(value) > MAX_STRING:
-        raise ValueError(f"{name!r} must be a short string, got {_clip(value)}")
+        raise ValueError(f"{name!r} must be a short string, got {clip(repr(value))}")
     return value
 
 
@@ -396,11 +400,6 @@ def _layers(value: object, name: str, sizes: list[int], matrix: bool) -> list[np
                 raise ValueError(f"'{where}[{j}]' must hold {n_out} numbers, got {len(row)}")
         arrays.append(np.array(rows, dtype=np.float64).reshape(n_in, n_out))
     return arrays
-
-
-def _clip(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _float(value: object, name: str) -> float:
