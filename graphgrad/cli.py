@@ -11,7 +11,7 @@ import math
 import shlex
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from graphgrad import __version__
 from graphgrad.draw import DIRECTIONS, RENDERER_ENV, RENDERERS, RendererError, render, to_svg
@@ -101,13 +101,21 @@ class _Parser(argparse.ArgumentParser):
     # argparse prints its own message and exits; raising instead lets main()
     # say what is missing or misplaced in this command's terms.  The command
     # parsers are made by add_parser, which uses this class too.
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Before argparse's own __init__, which adds -h.
+        #: The option strings this parser accepts (-o, --output, --digits, ...).
+        self.option_names: set[str] = set()
+        #: The command parsers, by name (on the main parser).
+        self.commands: dict[str, _Parser] = {}
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> NoReturn:
         raise _Rejected(self, message)
 
-
-def _options(parser: argparse.ArgumentParser) -> set[str]:
-    """The option strings a command accepts (-o, --output, --digits, ...)."""
-    return {option for action in parser._actions for option in action.option_strings}
+    def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
+        action = super().add_argument(*args, **kwargs)
+        self.option_names.update(action.option_strings)
+        return action
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -148,6 +156,8 @@ def _build_parser() -> argparse.ArgumentParser:
             help="a value for each variable, e.g. a=5 (anywhere after the expression)",
         )
         sub.set_defaults(command_parser=sub)  # for messages about this command's arguments
+        assert isinstance(sub, _Parser)
+        parser.commands[name] = sub
         return sub
 
     grad = command("grad", "print J and every gradient dvar = dJ/dvar")
@@ -354,7 +364,8 @@ def _parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespa
     args, extras = parser.parse_known_args(argv)
     if args.command is None:
         raise _Rejected(parser, f"the command is missing: one of {', '.join(_COMMANDS)}")
-    commands = {name: _options(command) for name, command in _command_parsers(parser).items()}
+    assert isinstance(parser, _Parser)
+    commands = {name: command.option_names for name, command in parser.commands.items()}
     after_dashes = False
     for item in extras:
         if item == "--" and not after_dashes:
@@ -378,14 +389,6 @@ def _parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespa
             f'the expression is missing, e.g. graphgrad {command} "3*(a+b*c)" a=5 b=3 c=2',
         )
     return args
-
-
-def _command_parsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
-    """Each command's parser, by name."""
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            return dict(action.choices)
-    return {}
 
 
 def _for_the_command_line(message: str) -> str:
