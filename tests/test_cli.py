@@ -143,24 +143,31 @@ def test_graphgrad_alone_prints_the_help(capsys: pytest.CaptureFixture[str]) -> 
     assert done.stdout == captured.out
 
 
-def test_each_command_help_shows_its_own_examples() -> None:
+COMMANDS = ("grad", "trace", "draw", "explore")
+
+
+def help_text(capsys: pytest.CaptureFixture[str], *args: str) -> str:
+    with pytest.raises(SystemExit) as info:
+        main([*args, "--help"])
+    assert info.value.code == 0
+    return capsys.readouterr().out
+
+
+def test_each_command_help_shows_its_own_examples(capsys: pytest.CaptureFixture[str]) -> None:
+    helps = {command: help_text(capsys, command) for command in COMMANDS}
     lines = {
-        command: [
-            line.strip() for line in run(command, "--help").stdout.splitlines()
-            if line.strip().startswith("graphgrad ")
-        ]
-        for command in ("grad", "trace", "draw", "explore")
-    }  # fmt: skip
+        command: [line.strip() for line in text.splitlines() if line.strip()[:10] == "graphgrad "]
+        for command, text in helps.items()
+    }
     for command, examples in lines.items():
         assert examples, command
         assert all(line.startswith(f"graphgrad {command} ") for line in examples), examples
-    main_help = run("--help").stdout
+    main_help = help_text(capsys)
     for examples in lines.values():
         for example in examples:
             assert example in main_help  # graphgrad --help shows them all
-    draw_help = run("draw", "--help").stdout
-    assert "pictures (and explorer pages)" in draw_help and "expressions:" in draw_help
-    assert "pictures (and explorer pages)" not in run("grad", "--help").stdout
+    assert "pictures (and explorer pages)" in helps["draw"] and "expressions:" in helps["draw"]
+    assert "pictures (and explorer pages)" not in helps["grad"]
 
 
 @pytest.mark.parametrize("direction", ["tb", "Tb", "TB"])
@@ -380,7 +387,9 @@ def test_a_flat_sum_of_many_terms_is_accepted(capsys: pytest.CaptureFixture[str]
     assert capsys.readouterr().out == "J = 150\nda = 300\n"
 
 
-def test_the_errors_shown_in_the_docs_are_the_commands_own() -> None:
+def test_the_errors_shown_in_the_docs_are_the_commands_own(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     """Each `$ graphgrad ...` of docs/command.md's Errors section, run: it prints what
     the page shows (on standard error)."""
     page = (Path(__file__).resolve().parent.parent / "docs" / "command.md").read_text("utf-8")
@@ -396,6 +405,10 @@ def test_the_errors_shown_in_the_docs_are_the_commands_own() -> None:
     for command, shown in runs:
         argv = shlex.split(command)
         assert argv[0] == "graphgrad"
-        done = run(*argv[1:])
-        assert done.returncode == 2, command
-        assert done.stdout == "" and done.stderr.splitlines() == shown, command
+        try:
+            status = main(argv[1:])
+        except SystemExit as exc:  # argparse's errors: usage, then the message
+            status = exc.code
+        assert status == 2, command
+        captured = capsys.readouterr()
+        assert captured.out == "" and captured.err.splitlines() == shown, command
