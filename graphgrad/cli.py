@@ -26,6 +26,7 @@ from graphgrad.expr import (
 )
 from graphgrad.formula import check_digits, format_number
 from graphgrad.graph import topological_order
+from graphgrad.program import compile as compile_program
 from graphgrad.trace import trace
 from graphgrad.value import Value
 
@@ -41,6 +42,11 @@ COMMAND_EXAMPLES = {
         "                                                       an expression starting with -)",
     ],
     "trace": ['graphgrad trace "3*(a+b*c)" a=5 b=3 c=2'],
+    "code": [
+        'graphgrad code "3*(a+b*c)" a=5 b=3 c=2',
+        'graphgrad code "-(y*log(sigmoid(w*x+b)) + (1-y)*log(1-sigmoid(w*x+b)))" \\\n'
+        "      w=0.5 x=2 b=0.1 y=1",
+    ],
     "draw": [
         'graphgrad draw "3*(a+b*c)" a=5 b=3 c=2 -o J.svg',
         'graphgrad draw "3*(a+b*c)" a=5 b=3 c=2 --direction TB > J.svg',
@@ -54,6 +60,7 @@ COMMAND_EXAMPLES = {
 _MAIN_EXAMPLES = [
     COMMAND_EXAMPLES["grad"][0],
     COMMAND_EXAMPLES["trace"][0],
+    COMMAND_EXAMPLES["code"][0],
     *COMMAND_EXAMPLES["draw"],
     *COMMAND_EXAMPLES["explore"],
     COMMAND_EXAMPLES["grad"][1],
@@ -167,6 +174,13 @@ def _build_parser() -> argparse.ArgumentParser:
 
     tracer = command("trace", "print the forward and backward passes step by step")
     tracer.add_argument("--digits", type=int, default=4, help="significant digits (default 4)")
+
+    coder = command(
+        "code",
+        "print the program of both passes, as graphgrad.compile writes it: one line per "
+        "step forward, then one per gradient dvar",
+    )
+    coder.set_defaults(digits=None)
 
     drawer = command("draw", "draw the computation graph (SVG, PNG, PDF or DOT)")
     drawer.add_argument(
@@ -295,6 +309,8 @@ def _run(args: argparse.Namespace) -> int:
         print("\n".join(lines))
     elif args.command == "trace":
         print(trace(J, digits=args.digits))
+    elif args.command == "code":
+        print(compile_program(J).source, end="")
     elif args.command == "explore":
         target = None if args.output is None else page_path(args.output, "the output file")
         page = explore(J, direction=args.direction, digits=args.digits, renderer=args.renderer)
@@ -317,7 +333,7 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-_COMMANDS = ("grad", "trace", "draw", "explore")
+_COMMANDS = ("grad", "trace", "code", "draw", "explore")
 # Output file endings, by command: -oFILE ending so is the option, not an expression.
 _OUTPUT_SUFFIXES = {"draw": (".svg", ".png", ".pdf", ".dot", ".gv"), "explore": PAGE_SUFFIXES}
 

@@ -647,7 +647,7 @@ class ProgramWriter:
             return f"{args[0]}.T"  # the op's Value spelling, numpy's too: a view
         floats = all(type(r) is float for r in raws)
         function = op.float_forward if floats and op.float_forward is not None else op.forward
-        name = op.name if function is op.forward else f"{op.name}_float"
+        name = op.name  # the op's name (sigmoid_2 where both its forms are used)
         params = [f"{k}={self.value(v)}" for k, v in op.params.items()]
         text = f"{self.key(function, name)}({', '.join(args + params)})"
         result = getattr(sym, "raw", None)

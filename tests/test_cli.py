@@ -412,3 +412,18 @@ def test_the_errors_shown_in_the_docs_are_the_commands_own(
         assert status == 2, command
         captured = capsys.readouterr()
         assert captured.out == "" and captured.err.splitlines() == shown, command
+
+
+def test_code_prints_the_program_of_both_passes(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["code", "3*(a+b*c)", "a=5", "b=3", "c=2"]) == 0
+    lines = [line.strip() for line in capsys.readouterr().out.splitlines()]
+    assert lines[0] == "def program(a, b, c):"
+    assert lines[1:4] == ["v1 = b * c", "v2 = a + v1", "J = 3.0 * v2"]
+    assert lines[-3:] == ["db = dv1 * c", "dc = dv1 * b", "return J, (da, db, dc)"]
+    loss = "-(y*log(sigmoid(w*x+b)) + (1-y)*log(1-sigmoid(w*x+b)))"
+    assert main(["code", loss, "w=0.5", "x=2", "b=0.1", "y=1"]) == 0
+    out = capsys.readouterr().out
+    # The chain rule through σ and the notes' dw = dz·x, for each use of σ(w·x + b).
+    assert "dv2 = dv3 * (v3 * (1.0 - v3))" in out and "dw = dv1 * x" in out
+    assert main(["code", "3(a+b)", "a=1", "b=2"]) == 2  # the same advice as grad's
+    assert "a number times a bracket needs *" in capsys.readouterr().err

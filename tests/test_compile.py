@@ -82,7 +82,7 @@ def logistic_loss(**data: float) -> dict[str, Value]:
 def test_the_notes_logistic_loss_reads_as_the_notes_derive_it() -> None:
     g = logistic_loss()
     source = graphgrad.compile(g["L"], inputs=["x1", "x2", "y"]).source
-    for line in ("z = v3 + b", "a = sigmoid_float(z)", "dz = da * (a * (1.0 - a))",
+    for line in ("z = v3 + b", "a = sigmoid(z)", "dz = da * (a * (1.0 - a))",
                  "dw1 = dv1 * x1", "dw2 = dv2 * x2", "db = dz"):  # fmt: skip
         assert f"    {line}\n" in source, line
     assert source.index("dz =") < source.index("dw1 =")
