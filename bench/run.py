@@ -68,7 +68,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from graphgrad import Value, no_grad  # noqa: E402
 from graphgrad.graph import topological_order  # noqa: E402
 
-# --without micrograd,torch measures as if they were not installed (the test suite
+# --without micrograd,torch,jax measures as if they were not installed (the test suite
 # checks that path); read before they are imported.
 _WITHOUT = {
     name
@@ -411,6 +411,8 @@ def w5_compiled(data: Any) -> tuple[Callable[[int], tuple[list[Any], float]], fl
 
 def w5_jax(data: Any) -> Callable[[int], tuple[list[Any], float]] | None:
     """The same step under jax.jit (float64, the CPU), or None without jax."""
+    if "jax" in _WITHOUT:
+        return None
     try:
         import jax
     except ImportError:
@@ -1055,7 +1057,7 @@ def main(argv: list[str] | None = None) -> int:
         "--without",
         default="",
         metavar="LIST",
-        help="measure as if these were not installed: micrograd, torch (n/a in the table)",
+        help="measure as if these were not installed: micrograd, torch, jax (n/a in the table)",
     )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -1066,8 +1068,8 @@ def main(argv: list[str] | None = None) -> int:
             f"unknown workload(s) {', '.join(sorted(unknown))}: choose from {', '.join(WORKLOADS)}"
         )
     without = {w.strip() for w in args.without.split(",") if w.strip()}
-    if without - {"micrograd", "torch"}:
-        parser.error("--without takes micrograd, torch or both")
+    if without - {"micrograd", "torch", "jax"}:
+        parser.error("--without takes micrograd, torch, jax or several of them")
     sizes = QUICK if args.quick else FULL
     if args.child:
         rows, notes = measure(workloads, sizes)
