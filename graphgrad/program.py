@@ -123,7 +123,7 @@ class Program:
         self._input_names = names
         self._lock = threading.Lock()
         self._versions: dict[tuple[Any, ...], _Compiled] = {}
-        first = _Compiled(root, self.wrt, self.inputs, {}, order)
+        first = _Compiled(root, self.wrt, self.inputs, order)
         self._versions[first.shapes] = first
         self._first = first
 
@@ -160,7 +160,10 @@ class Program:
         else:  # the leaves as they are: the version compile() wrote, unless shapes changed
             datas = {}
             compiled = self._first if not self.inputs else self._version(datas)
-        value, grads = compiled.run(datas)
+        result = compiled.run(datas)
+        value, grads = (
+            _eagerly(self.root, self.wrt, self.inputs, datas) if result is None else result
+        )
         with self._lock:
             self.root.data = value
             for leaf, grad, reached in zip(self.wrt, grads, compiled.reached, strict=True):
@@ -169,15 +172,23 @@ class Program:
         return value
 
     def _version(self, datas: dict[str, Any]) -> _Compiled:
-        """The compiled version for these inputs' shapes (written the first time)."""
-        shapes = _Compiled.shapes_of(self.inputs, datas)
+        """The compiled version for these inputs' shapes (written the first time, from
+        the graph built again through its ops on them, so that every shape follows)."""
+        shapes = tuple(_shape(datas.get(leaf.label or "", leaf.data)) for leaf in self.inputs)
         found = self._versions.get(shapes)
         if found is not None:
             return found
         with self._lock:
             found = self._versions.get(shapes)
             if found is None:
-                found = self._first.for_shapes(datas)
+                root, originals = _rebuilt(self.root, _replaced(self.inputs, datas))
+                copies = {original: new for new, original in originals.items()}
+                found = _Compiled(
+                    root,
+                    tuple(copies[leaf] for leaf in self.wrt),
+                    tuple(copies[leaf] for leaf in self.inputs),
+                    originals=originals,
+                )
                 if len(self._versions) >= SHAPE_VERSIONS:
                     del self._versions[next(iter(self._versions))]
                 self._versions[shapes] = found
@@ -240,23 +251,27 @@ def _wrt_leaves(
 class _Compiled:
     """One version of a program: its source and function for one set of input shapes.
 
-    ``replaced`` holds the data of inputs replaced at the call that asked for
-    this version (other leaves are read as they are)."""
+    ``root`` is the graph this version is read from: the program's own, or one
+    built again on new leaves (see :func:`_rebuilt`), whose ``originals`` are the
+    program's leaves they stand for: each call reads those (and an input's new
+    data by its label)."""
 
     def __init__(
         self,
         root: Value,
         wrt: tuple[Value, ...],
         inputs: tuple[Value, ...],
-        replaced: dict[Value, Any],
         order: list[Value] | None = None,
+        originals: dict[Value, Value] | None = None,
     ) -> None:
-        self.root, self.wrt, self.inputs = root, wrt, inputs
-        self.shapes = tuple(_shape(replaced.get(leaf, leaf.data)) for leaf in inputs)
-        plan = _plan(root, wrt, inputs, replaced, order or topological_order(root))
-        self.arguments: list[Value] = plan.arguments
+        self.shapes = tuple(_shape(leaf.data) for leaf in inputs)
+        plan = _plan(root, wrt, inputs, order or topological_order(root))
         self.reached: list[bool] = plan.reached
-        self._replaceable = [any(leaf is x for x in inputs) for leaf in plan.arguments]
+        self._readers: list[tuple[str | None, Value]] = []
+        for leaf in plan.arguments:
+            original = leaf if originals is None else originals[leaf]
+            is_input = any(leaf is x for x in inputs)
+            self._readers.append((original.label if is_input else None, original))
         self._plan: _Plan | None = plan
         self._source: str | None = None
         self.function = plan.writer.function(
@@ -275,26 +290,12 @@ class _Compiled:
             self._plan = None  # the statements are no longer needed
         return self._source
 
-    @staticmethod
-    def shapes_of(inputs: tuple[Value, ...], datas: dict[str, Any]) -> tuple[Any, ...]:
-        return tuple(_shape(datas.get(leaf.label or "", leaf.data)) for leaf in inputs)
-
-    def replaced(self, datas: dict[str, Any]) -> dict[Value, Any]:
-        """The input leaves whose data ``datas`` replaces, with their new data."""
-        return {leaf: datas[leaf.label] for leaf in self.inputs if leaf.label in datas}
-
-    def for_shapes(self, datas: dict[str, Any]) -> _Compiled:
-        """The program written anew for inputs of other shapes: the graph is built
-        again through the ops on those inputs (so every shape follows), then read."""
-        replaced = self.replaced(datas)
-        return _Compiled(_rebuilt(self.root, replaced), self.wrt, self.inputs, replaced)
-
-    def run(self, datas: dict[str, Any]) -> tuple[Any, tuple[Any, ...]]:
-        """The program on the leaves' current data and ``datas``; on any failure, the
-        same call made eagerly, so that the error names the node as backward() does."""
+    def run(self, datas: dict[str, Any]) -> tuple[Any, tuple[Any, ...]] | None:
+        """The program on the leaves' current data and ``datas``; None if it failed
+        (the caller then makes the same call eagerly, for eager's error)."""
         arguments = [
-            datas.get(leaf.label or "", leaf.data) if replaceable else leaf.data
-            for leaf, replaceable in zip(self.arguments, self._replaceable, strict=True)
+            leaf.data if label is None else datas.get(label, leaf.data)
+            for label, leaf in self._readers
         ]
         try:
             with raising():
@@ -310,21 +311,26 @@ class _Compiled:
         except (ArithmeticError, ValueError):
             finite = False
         if not finite:
-            return self._eagerly(datas)
+            return None
         return (float(value) if type(value) is not np.ndarray else value), grads
 
-    def _eagerly(self, datas: dict[str, Any]) -> tuple[Any, tuple[Any, ...]]:
-        """The call as eager graphgrad makes it: the graph built again, then backward()."""
-        root = _rebuilt(self.root, self.replaced(datas))
-        saved = [leaf.grad for leaf in self.wrt]
-        try:
-            if self.wrt:
-                root.backward()  # raises, naming the node, where the program failed
-            grads = tuple(_grad_or_zeros(leaf) for leaf in self.wrt)
-        finally:
-            for leaf, grad in zip(self.wrt, saved, strict=True):
-                leaf.grad = grad
-        return root.data, grads
+
+def _eagerly(
+    root: Value, wrt: tuple[Value, ...], inputs: tuple[Value, ...], datas: dict[str, Any]
+) -> tuple[Any, tuple[Any, ...]]:
+    """The call as eager graphgrad makes it: the graph built again (on copies of its
+    leaves, so that another call's leaves are not touched), then backward(), which
+    raises, naming the node, where the program failed."""
+    new_root, originals = _rebuilt(root, _replaced(inputs, datas))
+    copies = {original: new for new, original in originals.items()}
+    if wrt:
+        new_root.backward()
+    return new_root.data, tuple(_grad_or_zeros(copies[leaf]) for leaf in wrt)
+
+
+def _replaced(inputs: tuple[Value, ...], datas: dict[str, Any]) -> dict[Value, Any]:
+    """The input leaves whose data ``datas`` replaces, with their new data."""
+    return {leaf: datas[leaf.label] for leaf in inputs if leaf.label in datas}
 
 
 def _input_data(data: Any, name: str) -> Any:
@@ -348,28 +354,30 @@ def _grad_or_zeros(leaf: Value) -> Any:
     return g
 
 
-def _rebuilt(root: Value, replaced: dict[Value, Any]) -> Value:
-    """root's graph built again through its ops, on the same leaves, with the data of
-    the leaves in ``replaced`` swapped in for the rebuild (and put back after)."""
-    order = topological_order(root)
-    saved = {leaf: leaf.data for leaf in replaced}
+def _rebuilt(root: Value, replaced: dict[Value, Any]) -> tuple[Value, dict[Value, Value]]:
+    """root's graph built again through its ops on new leaves: a copy of each leaf
+    that takes a gradient or is replaced (with its new data from ``replaced``);
+    numbers and constants of the expression are shared, never written to.  Also
+    the original of each new leaf.  Nothing of root's graph is changed."""
     made: dict[Value, Value] = {}
-    try:
-        for leaf, data in replaced.items():
-            leaf.data = data
-        with enable_grad():
-            for node in order:
-                if not node.inputs:
+    originals: dict[Value, Value] = {}
+    with enable_grad():
+        for node in topological_order(root):
+            if not node.inputs:
+                if node.requires_grad or node in replaced:
+                    copy = Value(
+                        replaced.get(node, node.data), node.label, node.requires_grad
+                    )
+                    originals[copy] = node
+                    made[node] = copy
+                else:
                     made[node] = node
-                    continue
-                op: Op = node.operation  # type: ignore[assignment]
-                new = op.entry(*(made[x] for x in node.inputs), **op.params)
-                new.label = node.label
-                made[node] = new
-    finally:
-        for leaf, data in saved.items():
-            leaf.data = data
-    return made[root]
+                continue
+            op: Op = node.operation  # type: ignore[assignment]
+            new = op.entry(*(made[x] for x in node.inputs), **op.params)
+            new.label = node.label
+            made[node] = new
+    return made[root], originals
 
 
 # --- reading the graph into a program ----------------------------------------------------------
@@ -388,11 +396,7 @@ class _Plan:
 
 
 def _plan(
-    root: Value,
-    wrt: tuple[Value, ...],
-    inputs: tuple[Value, ...],
-    replaced: dict[Value, Any],
-    order: list[Value],
+    root: Value, wrt: tuple[Value, ...], inputs: tuple[Value, ...], order: list[Value]
 ) -> _Plan:
     varying = _varying(order, inputs)
     names = _names(order, root)
@@ -413,7 +417,7 @@ def _plan(
             continue
         if not node.inputs:
             plan.arguments.append(node)
-            symbols[node] = Traced.variable(names[node], replaced.get(node, node.data))
+            symbols[node] = Traced.variable(names[node], node.data)
             continue
         # The op as recorded (its value too: the same computation on the same data).
         op: Op = node.operation  # type: ignore[assignment]

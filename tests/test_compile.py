@@ -458,3 +458,32 @@ def test_a_leaf_of_derivative_zero_gets_zero_as_with_backward() -> None:
     assert x.grad == 4.0 and flat.grad == 0.0
     J.backward()
     assert flat.grad == 0.0
+
+
+def test_a_failing_call_in_one_thread_leaves_anothers_results_alone() -> None:
+    x = Value(2.0, label="x")
+    c = Value(3.0, label="c", requires_grad=False)
+    J = (x * c).log()
+    program = graphgrad.compile(J, inputs=["c"])
+    failures: list[BaseException] = []
+    values: list[float] = []
+
+    def failing() -> None:
+        for _ in range(200):
+            try:
+                program(c=-1.0)
+            except ValueError as exc:
+                failures.append(exc)
+
+    def working() -> None:
+        for k in range(200):
+            values.append(program(c=float(k % 3 + 1)))
+
+    threads = [threading.Thread(target=failing), threading.Thread(target=working)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(failures) == 200
+    assert values == [math.log(2.0 * (k % 3 + 1)) for k in range(200)]
+    assert c.data == 3.0 and x.data == 2.0  # the leaves were never swapped
