@@ -20,6 +20,10 @@ Workloads (docs/performance.md explains each):
       loss, one update) with nn.ScalarMLP, against micrograd's own
   W7  a chain of N ops defined with graphgrad.define_op (sin, its rule cos),
       build + backward, against a chain of the built-in tanh: time per op
+  W8  X @ w with X a plain numpy array (20,000 x 200), build + backward, against the
+      same X as a constant Value: a plain array operand is shared, not copied
+Compiled rows (W2, W4, W5, W6): the same work through graphgrad.compile, compiled
+once (its time reported per node), then called.
 
 Timings keep Python's garbage collector on, as users run.  Before each timed
 repetition the collector is run (untimed), so no library pays for garbage
@@ -138,15 +142,20 @@ class Sizes:
     w6_rounds: int
     w7_length: int
     w7_rounds: int
+    w8_m: int
+    w8_nx: int
+    w8_rounds: int
 
 
 # W3 adds N = 2e6 to the 1e3..1e6: time per op must have stopped growing.
 FULL = Sizes(
     2000, 21, 200, 20, 21, (1_000, 10_000, 100_000, 1_000_000, 2_000_000), 3, 10_000, 64, 100, 21,
-    200, 100, 21, 100, 5, 20_000, 21,
+    200, 100, 21, 100, 5, 20_000, 21, 20_000, 200, 21,
 )  # fmt: skip
-QUICK = Sizes(100, 3, 20, 5, 2, (1_000, 10_000), 1, 500, 8, 5, 2, 50, 5, 2, 10, 1, 200, 2)
-WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "W6", "W7")
+QUICK = Sizes(
+    100, 3, 20, 5, 2, (1_000, 10_000), 1, 500, 8, 5, 2, 50, 5, 2, 10, 1, 200, 2, 500, 20, 2
+)  # fmt: skip
+WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8")
 
 
 def timed(fn: Callable[[], Any]) -> float:
@@ -1032,6 +1041,29 @@ def measure(workloads: set[str], sizes: Sizes) -> tuple[list[list[str]], list[st
              f"{t['defined'] / n * 1e6:.2f} µs", "", "", "", f"{ratio7:.2f}× tanh",
              f"≤ 1.5× a built-in tanh chain ({t['tanh'] / n * 1e6:.2f} µs/op): "
              f"{verdict(ratio7, 1.5)}")
+        )  # fmt: skip
+
+    if "W8" in workloads:
+        rng8 = np.random.default_rng(8)
+        X8 = rng8.normal(size=(sizes.w8_m, sizes.w8_nx))
+        w8 = rng8.normal(size=sizes.w8_nx)
+        X8_leaf = Value(X8, label="X", requires_grad=False)
+
+        def product(X_operand: Any) -> Any:
+            w = Value(w8)
+            (X_operand @ w).sum().backward()
+            return w.grad
+
+        assert np.array_equal(product(X8), product(X8_leaf))
+        t8 = median_of(
+            sizes.w8_rounds, {"plain": lambda: product(X8), "leaf": lambda: product(X8_leaf)}
+        )
+        ratio8 = t8["plain"] / t8["leaf"]
+        rows.append(
+            (f"W8 X @ w with a plain numpy X ({sizes.w8_m:,} × {sizes.w8_nx}), build + backward",
+             f"{t8['plain'] * 1e3:.2f} ms", "", "", "", f"{ratio8:.2f}× a constant Value",
+             f"≤ 1.3× the same X as Value(X, requires_grad=False) "
+             f"({t8['leaf'] * 1e3:.2f} ms): {verdict(ratio8, 1.3)}")
         )  # fmt: skip
 
     return rows, notes

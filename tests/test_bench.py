@@ -39,6 +39,7 @@ def test_quick_benchmark_prints_every_workload() -> None:
     assert "W5 nodes per step: 20 for m = 50, 20 for m = 5,000" in out
     # The compiled rows, and the compiled W5 step lands where eager graphgrad does.
     for row in ("| W2 compiled (graphgrad.compile), per evaluation", "| W2 compiling, per node",
+                "| W8 X @ w with a plain numpy X",
                 "| W4 LogisticRegression.fit (compiled)", "| W5 compiled (graphgrad.compile",
                 "| W6 compiled (graphgrad.compile)"):  # fmt: skip
         assert row in out
