@@ -42,7 +42,7 @@ from graphgrad import ops
 from graphgrad.mode import recording
 from graphgrad.numerics import not_finite
 from graphgrad.op import OPS, Op
-from graphgrad.symbolic import Sym, as_symbol
+from graphgrad.symbolic import Sym, Traced, as_symbol
 from graphgrad.value import Value, forward_error, general_forward, lift
 
 __all__ = [
@@ -714,16 +714,31 @@ class ProgramWriter:
         uses: dict[int, int] = {}
         for _, sym in statements:
             _count_uses(sym, uses)
+        returned = {id(sym) for sym in (root, *grads)}
         for sym in (root, *grads):
             uses[id(sym)] = uses.get(id(sym), 0) + 2  # returned: kept as a variable
         inlined: dict[int, Sym] = {}
         depth: dict[int, int] = {}
+        constants: set[int] = set()
         body = []
+        namespace = self.namespace
         for var, sym in statements:
-            plain = sym.op is None and getattr(sym, "call", None) is None
-            size = 1 + max((depth.get(id(a), 0) for a in _operands(sym)), default=0)
             if uses.get(id(var), 0) == 0:
                 continue  # computed, never used (a gradient term no one needs)
+            plain = sym.op is None and getattr(sym, "call", None) is None
+            if id(var) not in returned and (
+                (plain and (sym.name is None or id(sym) in constants))
+                or (not plain and _of_constants(sym, constants))
+            ):
+                # Made of numbers only (dJ = 1, then dJ/m): computed once, here, by the
+                # very expression the program would run.
+                if not plain:
+                    text = self.expression(sym, True, inlined)
+                    sym = Traced.constant(eval(text, dict(namespace)))
+                inlined[id(var)] = sym
+                constants.add(id(var))
+                continue
+            size = 1 + max((depth.get(id(a), 0) for a in _operands(sym)), default=0)
             if plain or (uses[id(var)] == 1 and size <= _MAX_INLINE_DEPTH):
                 inlined[id(var)] = sym
                 depth[id(var)] = 0 if plain else size
@@ -750,6 +765,22 @@ def _operands(sym: Sym) -> list[Sym]:
     if call is not None:
         return [a for a in call[1] if isinstance(a, Sym)]
     return list(sym.args)
+
+
+def _of_constants(sym: Sym, constants: set[int]) -> bool:
+    """True if ``sym`` reads no variable but those in ``constants`` (by id)."""
+    stack = [sym]
+    while stack:
+        s = stack.pop()
+        if s.op is not None:
+            stack.extend(s.args)
+            continue
+        call = getattr(s, "call", None)
+        if call is not None:
+            stack.extend(a for a in call[1] if isinstance(a, Sym))
+        elif s.name is not None and id(s) not in constants:
+            return False
+    return True
 
 
 def _count_uses(sym: Sym, uses: dict[int, int]) -> None:

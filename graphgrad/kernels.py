@@ -290,6 +290,11 @@ def matmul_array(x: Data, y: Data) -> Data:
         raise DomainError("matmul needs arrays; use * to multiply by a number")
     if x.ndim > 2 or y.ndim > 2:
         raise DomainError(f"matmul needs 1-D or 2-D arrays, got shapes {x.shape} and {y.shape}")
+    if x.ndim == 2 and y.ndim == 2 and x.shape[1] == 1 and y.shape[0] == 1:
+        # An inner dimension of 1 (a gradient through a layer of one unit): each
+        # element is one product, exactly what broadcasting gives, several times
+        # faster than a matrix product of that shape.
+        return np.multiply(x, y)
     return np.matmul(x, y)
 
 
