@@ -28,10 +28,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from graphgrad.draw import draw_parts, render_source
-from graphgrad.explore import asset, fill, html_page, inline_svg, page_path
+from graphgrad.draw import drawing_parts
 from graphgrad.formula import DEFAULT_DIGITS, check_digits, format_number
+from graphgrad.pages import asset, fill, html_page, inline_svg, page_path
+from graphgrad.renderers import render_source
 from graphgrad.value import Value
+from graphgrad.view import Options, view_of
 
 Array = npt.NDArray[np.float64]
 #: Builds one example's loss from the model's current parameters: the loss
@@ -167,15 +169,11 @@ class TrainingRecorder:
 
     def _snapshot(self, epoch: int) -> None:
         loss, parameters = self._example()
-        loss.backward()
-        parts = draw_parts(
-            loss,
-            params=parameters,
-            digits=self._digits,
-            show_grad=True,
-            direction="TB",
-            element_ids=True,
+        options = Options(
+            params=frozenset(parameters), digits=self._digits, show_grad=True, direction="TB"
         )
+        # The view runs the example's backward pass, for its gradients.
+        parts = drawing_parts(view_of(loss, options, backward=True), element_ids=True)
         ids = sorted(parts.labels, key=_part_order)
         shape = [len(parts.labels[part]) for part in ids]
         if self._ids is None:
