@@ -795,7 +795,8 @@ def measure(workloads: set[str], sizes: Sizes) -> tuple[list[list[str]], list[st
         small, large = w5_nodes(sizes.w5_m), w5_nodes(100 * sizes.w5_m)
         notes.append(
             f"W5 nodes per step: {small} for m = {sizes.w5_m:,}, {large} for "
-            f"m = {100 * sizes.w5_m:,} (two per layer, four for the cost, the leaves)"
+            f"m = {100 * sizes.w5_m:,} (two per layer, six for the cost with its two "
+            "numbers, the leaves)"
         )
         if torch is not None:
             notes.append(

@@ -132,7 +132,11 @@ def _compile(source: str, filename: str, namespace: dict[str, Any], name: str) -
 # ``{...}`` fields are filled from the table entry (never from user input).
 # The float path computes the forward rule inline (``(ad + bd)`` for add);
 # arrays, ops that are not elementwise and ops with parameters take
-# value.general_forward.
+# value.general_forward.  A node records its inputs when one of them takes a
+# gradient, or is named data (a labelled constant such as the labels y, or a
+# node computed from one): then ``1 - y`` shows in pictures as computed from
+# y, and a compiled program recomputes it when y changes.  Only numbers and
+# arrays written into the expression (the 3 in 3 * v) are folded.
 _APPLY_TEMPLATE = """\
 def apply_{name}({signature}):
 {lift}
@@ -145,6 +149,10 @@ def apply_{name}({signature}):
         out.operation = {op}
         out.inputs = ({inputs_tuple})
         out.requires_grad = True
+    elif ({any_named_data}) and recording():
+        out.operation = {op}
+        out.inputs = ({inputs_tuple})
+        out.requires_grad = False
     else:
         out.operation = None
         out.inputs = ()
@@ -159,9 +167,15 @@ _FLOAT_PATH = """\
             if data - data != 0.0:
                 raise not_finite(data)
         except (ArithmeticError, ValueError) as exc:
-            raise forward_error(op, ({inputs_tuple}), exc) from None
+            raise forward_error(op, ({inputs_tuple}), exc) from None{not_a_number}
     else:
         data = general_forward(op, ({inputs_tuple}), {params})"""
+
+# A user's forward rule may give something float() refuses (an array for a
+# number): the general path then checks it and says what is wrong.
+_NOT_A_NUMBER = """
+        except TypeError:
+            data = general_forward(op, ({inputs_tuple}), {params})"""
 
 _LIFT = """\
     if type({x}) is not Value:
@@ -219,6 +233,9 @@ def compile_apply(op: Op, reflected: bool = False, as_function: bool = False) ->
                 forward=forward,
                 inputs_tuple=inputs_tuple,
                 params=params,
+                not_a_number=""
+                if op.builtin
+                else _NOT_A_NUMBER.format(inputs_tuple=inputs_tuple, params=params),
             )
         )
     if as_function:
@@ -236,6 +253,7 @@ def compile_apply(op: Op, reflected: bool = False, as_function: bool = False) ->
         lift=prologue,
         compute=compute,
         any_requires_grad=" or ".join(f"{n}.requires_grad" for n in names),
+        any_named_data=" or ".join(f"{n}.inputs or {n}.label is not None" for n in names),
         op="op.bind(params)" if op.param_names else "op",
         inputs_tuple=inputs_tuple,
     )

@@ -26,6 +26,12 @@ Labels = npt.NDArray[np.int64]
 __all__ = ["make_flower", "make_moons", "make_spiral"]
 
 
+def __dir__() -> list[str]:
+    # dir(graphgrad.datasets) lists what the module offers, not the numpy and
+    # math it imports (PEP 562).
+    return sorted(__all__)
+
+
 def make_moons(n: int = 100, noise: float = 0.1, seed: int | None = 0) -> tuple[Array, Labels]:
     """Two interleaving half circles: class 0 on top, class 1 below, shifted right.
 

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from graphgrad.mode import enable_grad, running_transform, transforms
+from graphgrad.numerics import clip
 from graphgrad.value import Value
 
 ArgNums = int | Sequence[int]
@@ -38,7 +39,7 @@ def _check_callable(f: object, transform: str) -> None:
     if not callable(f):
         raise TypeError(
             f"{transform}() needs a function to differentiate, got {type(f).__name__} "
-            f"{_clip(repr(f))}"
+            f"{clip(repr(f))}"
         )
 
 
@@ -55,13 +56,13 @@ def _normalize_argnums(argnums: object, transform: str) -> tuple[int, ...]:
     else:
         raise TypeError(
             f"{transform}(): argnums must be an int or a tuple of ints, "
-            f"got {type(argnums).__name__} {_clip(repr(argnums))}"
+            f"got {type(argnums).__name__} {clip(repr(argnums))}"
         )
     result: list[int] = []
     for k in candidates:
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
             raise TypeError(
-                f"{transform}(): argnums must hold ints, got {type(k).__name__} {_clip(repr(k))}"
+                f"{transform}(): argnums must hold ints, got {type(k).__name__} {clip(repr(k))}"
             )
         if k < 0:
             raise ValueError(f"{transform}(): argnums must be non-negative positions, got {int(k)}")
@@ -69,10 +70,6 @@ def _normalize_argnums(argnums: object, transform: str) -> tuple[int, ...]:
             raise ValueError(f"{transform}(): argnums names argument {int(k)} twice")
         result.append(int(k))
     return tuple(result)
-
-
-def _clip(text: str, limit: int = 40) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _leaf(arg: object, position: int, transform: str) -> Value:
@@ -139,7 +136,7 @@ def _check_output(out: object, transform: str) -> Value | float:
         )
     raise TypeError(
         f"{transform}(): the function must return a Value or a number, "
-        f"got {type(out).__name__} {_clip(repr(out))}"
+        f"got {type(out).__name__} {clip(repr(out))}"
     )
 
 

@@ -207,7 +207,7 @@ def scaled_pow_array(x: Data, k: Data, e: Data) -> Data:
 
 def xlogy_float(x: float, y: float) -> float:
     # x·log(y), and exactly 0 where x is 0 (so 0·log 0 is 0, as in SciPy and PyTorch).
-    return 0.0 if x == 0.0 else x * math.log(y)
+    return 0.0 if x == 0.0 else x * log_float(y)
 
 
 def xlogy_array(x: Data, y: Data) -> Data:
@@ -216,12 +216,25 @@ def xlogy_array(x: Data, y: Data) -> Data:
     x, y = np.broadcast_arrays(np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64))
     out = np.zeros(x.shape)
     live = x != 0.0
-    out[live] = x[live] * np.log(y[live])
+    logged = y[live]
+    if not (logged > 0.0).all():  # as math.log: a domain error, never a division by zero
+        raise DomainError("log needs a positive input")
+    out[live] = x[live] * np.log(logged)
     return out
 
 
+def explain_xlogy(x: Data, y: Data) -> str:
+    x_arr, y_arr = np.broadcast_arrays(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
+    if np.any((x_arr != 0.0) & ~(y_arr > 0.0)):
+        return "log needs a positive input"
+    return "the result is too large for a 64-bit float"
+
+
 def log_float(x: float) -> float:
-    return math.log(x)  # ValueError for x <= 0
+    try:
+        return math.log(x)
+    except ValueError:  # x <= 0: the same error as for arrays
+        raise DomainError("log needs a positive input") from None
 
 
 def log_array(x: Data) -> Data:
@@ -334,7 +347,13 @@ def logsumexp_array(x: Data, *, axis: Any = None, keepdims: bool = False) -> Dat
         return _number_reduced(x, axis, keepdims, "logsumexp")
     axes = _reduced(x, axis, "logsumexp")
     top = np.max(x, axis=axes, keepdims=True)
-    shifted = np.subtract(x, top)
+    try:
+        shifted = np.subtract(x, top)
+    except FloatingPointError:
+        # x - top overflows (to -inf) only for terms far below the max, whose
+        # e^(x - top) is 0 anyway: logsumexp([-1e308, 1e308]) is 1e308.
+        with np.errstate(over="ignore"):
+            shifted = np.subtract(x, top)
     np.exp(shifted, out=shifted)
     result = np.sum(shifted, axis=axes, keepdims=True)
     np.log(result, out=result)

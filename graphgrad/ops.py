@@ -157,7 +157,7 @@ xlogy: Op = Op(
     float_forward=kernels.xlogy_float,
     method="xlogy",
     shown=lambda x, y: x * log(y),
-    explain=lambda x, y: "log needs a positive input",
+    explain=kernels.explain_xlogy,
     needs=("y > 0", "y > 0"),
 )
 
@@ -325,7 +325,16 @@ def _softmax(x: Data, axis: Any) -> Data:
     xd = payload(x)
     if not isinstance(xd, np.ndarray):
         return ones_like(x)
-    e = exp(x - np.max(xd, axis=normalize_axes(axis, xd.ndim), keepdims=True))
+    top = np.max(xd, axis=normalize_axes(axis, xd.ndim), keepdims=True)
+    try:
+        e = exp(x - top)
+    except (OverflowError, FloatingPointError):
+        # x - max overflows only for elements whose e^(x - max) is 0, which take
+        # no part in the softmax: each is shifted by itself instead (e^0 = 1,
+        # exactly), then masked out, so its share and its derivative are 0.
+        with np.errstate(over="ignore"):
+            far = np.isneginf(xd - top)
+        e = exp(x - np.where(far, xd, top)) * np.where(far, 0.0, 1.0)
     return e / sum(e, axis=axis, keepdims=True)
 
 

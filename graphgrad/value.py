@@ -13,6 +13,7 @@ a user gives as data, and the checked forward rule on arrays.
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
@@ -363,8 +364,24 @@ def _differentiated_by(node: Value) -> str | None:
 
 def lift(x: object) -> Value | None:
     """A Value for an op's operand: x itself, a constant leaf for a number or
-    array, or None for a type ops do not take."""
+    array, or None for a type ops do not take.
+
+    A float64 array is used as it is, not copied (as ``torch.from_numpy``
+    shares memory): the engine never writes to it, and the nodes made from it
+    hold it, so changing the array afterwards changes what they hold (the
+    next backward() reads the new numbers; values already computed stay).
+    Other arrays (ints, float32) are converted to a float64 copy.
+    """
     kind = type(x)
+    if kind is np.ndarray and isinstance(x, np.ndarray) and x.dtype.char == "d" and x.ndim:
+        if not all_finite(x):
+            raise ValueError(
+                f"cannot use an array of shape {x.shape} holding NaN or infinity in a "
+                "computation: graphgrad takes finite numbers"
+            )
+        leaf = _new_leaf(Value)
+        leaf.data = x
+        return leaf
     if kind is float or kind is int:
         try:
             data: Data = float(x)  # type: ignore[arg-type]
@@ -381,6 +398,37 @@ def lift(x: object) -> Value | None:
     else:
         return None
     return Value(data, None, False)
+
+
+def _new_leaf(cls: type[Value]) -> Value:
+    """A constant leaf whose data the caller sets (no check, no copy)."""
+    leaf = object.__new__(cls)
+    leaf.grad = 0.0
+    leaf.label = None
+    leaf.operation = None
+    leaf.inputs = ()
+    leaf.requires_grad = False
+    return leaf
+
+
+def all_finite(data: Array) -> bool:
+    """True unless the array holds NaN or infinity.
+
+    A large array is summed instead of tested element by element: one pass
+    that makes no array of its own (about half the time), since a sum is finite
+    exactly when every term is, unless finite terms overflowed it (then the
+    elements are tested one by one).
+    """
+    if data.size < _SUMMED_CHECK_SIZE:
+        return bool(np.isfinite(data).all())
+    with np.errstate(all="ignore"):
+        if math.isfinite(np.add.reduce(data, axis=None)):
+            return True
+        return bool(np.isfinite(data).all())
+
+
+# Arrays at least this large are checked by their sum (see all_finite).
+_SUMMED_CHECK_SIZE = 100_000
 
 
 def as_data(x: object, label: str | None = None) -> Data:
@@ -453,12 +501,16 @@ def general_forward(op: Op, inputs: tuple[Value, ...], params: Mapping[str, Any]
                     f"the forward rule of {op.name} gave an array of dtype {data.dtype}"
                 )
             data = data.astype(np.float64)
+        if not op.builtin:
+            _check_elementwise_shape(op, inputs, data.shape)
         if (not op.builtin or op.name in _UNREPORTED_OVERFLOW) and not np.isfinite(data).all():
             bad = data[~np.isfinite(data)]
             raise forward_error(op, inputs, not_finite(float(bad.flat[0])))
         result: Array = data
         return result
     if isinstance(data, (float, int, np.floating, np.integer, np.ndarray)):
+        if not op.builtin:
+            _check_elementwise_shape(op, inputs, ())
         number = float(data)
         if number - number != 0.0:
             raise forward_error(op, inputs, not_finite(number))
@@ -466,6 +518,24 @@ def general_forward(op: Op, inputs: tuple[Value, ...], params: Mapping[str, Any]
     raise TypeError(
         f"the forward rule of {op.name} gave {type(data).__name__}, not a number or array"
     )
+
+
+def _check_elementwise_shape(op: Op, inputs: tuple[Value, ...], shape: tuple[int, ...]) -> None:
+    """A user's op works element by element (its derivatives are local ones), so its
+    output has its inputs' broadcast shape; anything else would hand its inputs
+    gradients of the wrong shape."""
+    shapes = [x.shape for x in inputs]
+    try:
+        expected = np.broadcast_shapes(*shapes)
+    except ValueError:
+        expected = None
+    if shape != expected:
+        wanted = "" if expected is None else f" {expected}"
+        raise ValueError(
+            f"the forward rule of {op.name} gave shape {shape} for {_of(inputs)}: an op made "
+            "with define_op works element by element, so its output must have its inputs' "
+            f"broadcast shape{wanted}"
+        )
 
 
 def _bad_data(inputs: tuple[Value, ...]) -> None:

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from graphgrad import Value, gradgradcheck, no_grad
+from graphgrad import Value, gradgradcheck, no_grad, ops
 from graphgrad.ops import OPS
 
 Array = np.ndarray[Any, np.dtype[np.float64]]
@@ -750,3 +750,108 @@ def test_numpys_error_state_is_raising_inside_and_restored_after(
     with pytest.raises(OverflowError, match="backward through"):
         (x.log() * 1e300).sum().backward()
     assert np.geterr() == before
+
+
+# --- affine with a bias that broadcasts the output, overflow-free logsumexp ----------------
+
+
+@pytest.mark.parametrize(
+    ("x_shape", "w_shape", "b_shape"),
+    [
+        ((4,), (4, 3), (1, 3)),
+        ((2, 4), (4, 3), (5, 1, 3)),
+        ((4,), (4,), (3,)),
+        ((2, 4), (4, 3), (3,)),
+    ],
+)
+def test_affine_with_a_bias_that_broadcasts_the_output_matches_the_three_ops(
+    x_shape: tuple[int, ...], w_shape: tuple[int, ...], b_shape: tuple[int, ...]
+) -> None:
+    rng = np.random.default_rng(3)
+    data = [rng.normal(size=s) for s in (x_shape, w_shape, b_shape)]
+    weights = rng.normal(size=np.broadcast_shapes(np.shape(data[0] @ data[1]), b_shape))
+    nodes = [Value(d) for d in data]
+    (nodes[0].affine(nodes[1], nodes[2]) * weights).sum().backward()
+
+    # The oracle: J = Σ weights·(x @ w + b) in numpy, linear in each input, so a
+    # difference quotient of step 1 is its derivative up to rounding.
+    def J(x: Any, w: Any, b: Any) -> float:
+        return float(np.sum(weights * (x @ w + b)))
+
+    for k, node in enumerate(nodes):
+        expected = np.zeros(data[k].shape)
+        for index in np.ndindex(data[k].shape):
+            up = [d.copy() for d in data]
+            up[k][index] += 1.0
+            expected[index] = J(*up) - J(*data)
+        assert node.grad.shape == data[k].shape
+        np.testing.assert_allclose(node.grad, expected, rtol=1e-9, atol=1e-9)
+
+
+def test_affine_of_ones_and_a_row_bias_gives_the_three_op_gradient() -> None:
+    # torch's x @ w + b for x (4,), w (4, 3), b (1, 3): x.grad = [3, 3, 3, 3].
+    x = Value(np.ones(4))
+    x.affine(Value(np.ones((4, 3))), Value(np.zeros((1, 3)))).sum().backward()
+    np.testing.assert_array_equal(x.grad, [3.0, 3.0, 3.0, 3.0])
+
+
+def test_logsumexp_of_numbers_far_apart_does_not_overflow() -> None:
+    x = Value(np.array([-1e308, 1e308]))
+    out = x.logsumexp()
+    assert out.data == 1e308
+    out.backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 1.0])
+    rows = Value(np.array([[-1e308, 1e308], [1.0, 2.0]]))
+    rows.logsumexp(axis=1).sum().backward()
+    np.testing.assert_array_equal(rows.grad[0], [0.0, 1.0])
+    softmax = np.exp([1.0, 2.0]) / np.exp([1.0, 2.0]).sum()
+    np.testing.assert_allclose(rows.grad[1], softmax, rtol=1e-15)
+    # Kept: the two equal largest share the gradient (torch gives nan here).
+    same = Value(np.array([1e308, 1e308]))
+    same.logsumexp().backward()
+    np.testing.assert_array_equal(same.grad, [0.5, 0.5])
+
+
+# --- memory and sharing --------------------------------------------------------------------
+
+
+def test_indexing_with_ever_new_indices_keeps_a_bounded_cache() -> None:
+    from graphgrad.op import BOUND_CACHE_SIZE
+
+    a = Value(np.arange(5000.0))
+    for i in range(3 * BOUND_CACHE_SIZE):
+        a[i].backward()
+        assert a.grad[i] == 1.0
+    assert ops.getitem.bound_copies() <= BOUND_CACHE_SIZE
+    for axis in range(3):
+        Value(np.ones((2, 3, 4))).sum(axis=axis)
+    assert ops.sum.bound_copies() <= BOUND_CACHE_SIZE
+
+
+def test_a_plain_array_operand_is_shared_not_copied_and_never_written() -> None:
+    X = np.arange(12.0).reshape(4, 3)
+    before = X.copy()
+    w = Value(np.array([0.5, -1.0, 2.0]))
+    z = X @ w
+    assert z.inputs[0].data is X  # the constant leaf holds the array itself
+    (z * z).sum().backward()
+    wrapped = Value(np.array([0.5, -1.0, 2.0]))
+    ((Value(X, requires_grad=False) @ wrapped) ** 2).sum().backward()
+    np.testing.assert_array_equal(w.grad, wrapped.grad)  # same gradients either way
+    np.testing.assert_array_equal(X, before)
+    assert Value(X).data is not X  # a Value made by hand keeps a copy, as documented
+    with pytest.raises(ValueError, match=r"shape \(2,\) holding NaN or infinity"):
+        np.array([1.0, np.nan]) * w[:2]
+
+
+def test_ops_on_labelled_data_record_what_they_are_computed_from() -> None:
+    y = Value(np.array([1.0, 0.0]), label="y", requires_grad=False)
+    one_minus_y = 1 - y
+    assert one_minus_y.op == "sub" and one_minus_y.inputs[1] is y
+    assert not one_minus_y.requires_grad
+    twice = one_minus_y * 2.0  # computed from named data: recorded too
+    assert twice.op == "mul" and twice.inputs[0] is one_minus_y
+    folded = Value(3.0, requires_grad=False) * 2.0  # numbers of the expression fold
+    assert folded.op == "" and folded.inputs == () and folded.data == 6.0
+    with no_grad():
+        assert (1 - y).inputs == ()

@@ -36,7 +36,7 @@ def test_quick_benchmark_prints_every_workload() -> None:
     assert gap < 1e-10
     gap = float(out.split("differ from numpy's by ")[1].split()[0])
     assert gap < 1e-10
-    assert "W5 nodes per step: 17 for m = 50, 17 for m = 5,000" in out
+    assert "W5 nodes per step: 20 for m = 50, 20 for m = 5,000" in out
 
 
 def test_without_micrograd_and_pytorch_the_benchmark_says_n_a() -> None:

@@ -89,3 +89,10 @@ def test_bad_arguments_name_the_argument() -> None:
         make_flower(10, seed=-1)
     with pytest.raises(ValueError, match="seed"):
         make_flower(10, seed=1.5)  # type: ignore[arg-type]
+
+
+def test_the_module_lists_what_it_offers() -> None:
+    import graphgrad.datasets as datasets
+
+    assert dir(datasets) == sorted(datasets.__all__) == ["make_flower", "make_moons", "make_spiral"]
+    assert all(callable(getattr(datasets, name)) for name in datasets.__all__)

@@ -168,3 +168,91 @@ def test_replace_redefines_a_users_op_for_notebooks() -> None:
 
 def test_the_package_exports_it() -> None:
     assert graphgrad.define_op is define_op
+
+
+# --- what a rule may read, and when it changes (the scalar and array paths agree) ----------
+
+
+def test_a_rule_reading_a_global_number_follows_its_changes() -> None:
+    # The compiled scalar step must not freeze T as it was at the first backward.
+    namespace: dict[str, Any] = {"np": np, "graphgrad": graphgrad, "T": 1.0}
+    exec(
+        "soft_t = graphgrad.define_op('soft_t', lambda x: np.logaddexp(0.0, x / T) * T,"
+        " lambda x, out: graphgrad.ops.sigmoid(x / T))",
+        namespace,
+    )
+    soft_t = namespace["soft_t"]
+    for T in (1.0, 4.0, 0.5):
+        namespace["T"] = T
+        x = Value(1.0)
+        soft_t(x).backward()
+        xa = Value(np.array([1.0]))
+        soft_t(xa).sum().backward()
+        expected = 1.0 / (1.0 + math.exp(-1.0 / T))  # sigmoid(x / T), by hand
+        assert x.grad == pytest.approx(expected, rel=1e-15), T
+        assert xa.grad[0] == pytest.approx(expected, rel=1e-15), T
+
+
+def test_a_rule_reading_a_closure_number_follows_its_changes() -> None:
+    scale = 2.0
+
+    def rule(x: Any, out: Any) -> Any:
+        return scale * graphgrad.ops.exp(x)
+
+    scaled_exp = define_op("scaled_exp", lambda x: scale * np.exp(x), rule)
+    for scale in (2.0, 3.0):  # the rule reads the rebound cell
+        x = Value(0.0)
+        scaled_exp(x).backward()
+        assert x.grad == scale
+
+
+def test_after_a_redefinition_every_step_calls_the_new_op() -> None:
+    # A notebook cell run again: mysin's rule names mycos, which is redefined.
+    namespace: dict[str, Any] = {"np": np, "graphgrad": graphgrad}
+    exec("mysin = graphgrad.define_op('mysin', np.sin, lambda x, out: mycos(x))", namespace)
+    cell = (
+        "mycos = graphgrad.define_op('mycos', lambda x: {k} * np.cos(x), "
+        "lambda x, out: -{k} * mysin(x), replace=True)\n"
+    )
+    exec(cell.format(k=2.0), namespace)
+    x = Value(0.5)
+    namespace["mysin"](x).backward()
+    assert x.grad == pytest.approx(2.0 * math.cos(0.5), rel=1e-15)
+    exec(cell.format(k=1.0), namespace)  # run again with the cosine corrected
+    x = Value(0.5)
+    namespace["mysin"](x).backward()
+    xa = Value(np.array([0.5]))
+    namespace["mysin"](xa).sum().backward()
+    assert x.grad == pytest.approx(math.cos(0.5), rel=1e-15)
+    assert xa.grad[0] == pytest.approx(math.cos(0.5), rel=1e-15)
+
+
+def test_a_rule_written_with_math_cannot_give_a_silent_zero_second_derivative() -> None:
+    msin = define_op("msin", np.sin, lambda x, out: math.cos(x))
+    x = Value(2.0)
+    msin(x).backward()
+    assert x.grad == math.cos(2.0)  # first order: the rule runs on numbers
+    with pytest.raises(TypeError, match=r"float\(\) of .* would drop the graph"):
+        hessian(msin)(2.0)
+    y = Value(2.0)
+    with pytest.raises(TypeError, match=r"float\(\) of .* would drop the graph"):
+        msin(y).backward(create_graph=True)
+    with pytest.raises(TypeError, match=r"float\(\) of .* would drop the graph"):
+        grad(grad(msin))(2.0)
+
+
+def test_a_forward_rule_that_changes_shape_is_refused_at_forward_time() -> None:
+    tile2 = define_op("tile2", lambda x: np.tile(x, 2), lambda x, out: 1.0)
+    with pytest.raises(ValueError, match=r"tile2 gave shape \(4,\) for .*broadcast shape \(2,\)"):
+        tile2(Value(np.ones(2), label="p"))
+    with pytest.raises(ValueError, match=r"tile2 gave shape \(2,\) for the number 2.0"):
+        tile2(Value(2.0))
+    flat = define_op("flat", np.ravel, lambda x, out: 1.0)
+    with pytest.raises(ValueError, match=r"flat gave shape \(2,\) .*broadcast shape \(2, 1\)"):
+        flat(Value(np.ones((2, 1))))
+
+
+def test_a_symbol_with_control_characters_is_refused() -> None:
+    with pytest.raises(ValueError, match="symbol must be printable text"):
+        define_op("clear", np.sin, lambda x, out: cosine(x), symbol="t\x1b[2J\nINJECTED LINE")
+    assert "clear" not in OPS

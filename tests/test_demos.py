@@ -61,7 +61,7 @@ def test_logistic_regression_demo(tmp_path: Path) -> None:
     assert "train accuracy:" in stdout and "test accuracy:" in stdout
     assert "predicts the same: True" in stdout
     assert "the notes' a - y" in stdout
-    assert "10 nodes for all m = 70 examples" in stdout
+    assert "13 nodes for all m = 70 examples" in stdout
     check_picture(tmp_path, "example_loss.svg", stdout)
     check_picture(tmp_path, "cost_graph.svg", stdout)
     check_training_page(tmp_path, "training.html", model["history"], stdout)

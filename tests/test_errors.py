@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from graphgrad import Value
+from graphgrad.numerics import DomainError
 
 
 @pytest.mark.parametrize(
@@ -135,3 +136,24 @@ def test_a_constant_exponent_leaf_gets_no_gradient_and_needs_no_log() -> None:
     y.backward()
     assert y.op == "pow"
     assert x.grad == 12.0  # 3 x^2
+
+
+def test_an_overflowing_xlogy_says_it_overflowed_not_that_log_needs_a_positive_input() -> None:
+    with pytest.raises(OverflowError, match="too large for a 64-bit float"):
+        Value(1.797e308, label="x").xlogy(Value(1.797e308, label="y"))
+    with pytest.raises(OverflowError, match="too large for a 64-bit float"):
+        Value(np.array([1.797e308])).xlogy(np.array([1.797e308]))
+    with pytest.raises(ValueError, match="log needs a positive input"):
+        Value(1.0).xlogy(-1.0)
+
+
+@pytest.mark.parametrize("as_array", [False, True])
+def test_one_failure_is_one_exception_type_for_numbers_and_arrays(as_array: bool) -> None:
+    # d(a**b)/db = a**b·log a at 0**0 has no value: the same error on both paths.
+    data = np.array([0.0]) if as_array else 0.0
+    a, b = Value(data, label="a"), Value(data, label="b")
+    out = a**b
+    with pytest.raises(DomainError, match=r"d/db of a\*\*b needs a > 0"):
+        (out.sum() if as_array else out).backward()
+    with pytest.raises(DomainError, match="log needs a positive input"):
+        Value(data).log()

@@ -279,7 +279,7 @@ def saved_document(tmp_path: Path) -> dict[str, Any]:
         ({"alpha": -0.5}, "'alpha' must be >= 0"),
         ({"activation": "softmax"}, "invalid setting: activation must be one of"),
         ({"extra": 1}, "unknown field"),
-        ({"model": "LogisticRegression"}, "holds a 'LogisticRegression' model, not a MLPClass"),
+        ({"model": "LogisticRegression"}, "holds a 'LogisticRegression' model, not an MLPClass"),
     ],
 )  # fmt: skip
 def test_bad_files_are_refused_naming_the_field(
@@ -295,5 +295,5 @@ def test_bad_files_are_refused_naming_the_field(
 
 def test_a_classifier_file_is_not_a_logistic_regression(tmp_path: Path) -> None:
     saved_document(tmp_path)
-    with pytest.raises(ValueError, match="holds a 'MLPClassifier' model, not a LogisticRegression"):
+    with pytest.raises(ValueError, match="holds an 'MLPClassifier' model, not a LogisticRegressi"):
         LogisticRegression.load(tmp_path / "ok.json")

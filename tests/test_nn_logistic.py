@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+import json
 import math
 import os
 import sys
 import types
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -17,7 +19,7 @@ from hypothesis.extra.numpy import arrays
 
 from graphgrad import Value
 from graphgrad.graph import topological_order
-from graphgrad.nn import LogisticRegression, Neuron, NotFittedError, _progress
+from graphgrad.nn import LogisticRegression, MLPClassifier, Neuron, NotFittedError, _progress
 
 Array = Any
 
@@ -122,7 +124,8 @@ def test_the_vectorized_graph_is_a_handful_of_nodes_whatever_m() -> None:
     for m in (5, 500):
         X, y = noisy_data(m, 4, seed=0)
         w, b = Value(np.zeros(4)), Value(0.0)
-        J = LogisticRegression().cost_graph(Value(X), Value(y), w, b)
+        data = Value(X, requires_grad=False), Value(y, requires_grad=False)  # as fit makes them
+        J = LogisticRegression().cost_graph(*data, w, b)
         sizes.append(len(topological_order(J)))
     assert sizes[0] == sizes[1] <= 12
 
@@ -194,6 +197,46 @@ def test_labels_may_be_ints_floats_or_bools() -> None:
     ]
     for coef in fits[1:]:
         np.testing.assert_array_equal(coef, fits[0])
+
+
+def test_string_labels_are_classes_and_predict_returns_them(tmp_path: Path) -> None:
+    X, y = noisy_data(30, 2, seed=6)
+    named = np.where(y == 1, "spam", "ham")
+    model = LogisticRegression(epochs=50).fit(X, named, progress=False)
+    numbered = LogisticRegression(epochs=50).fit(X, y, progress=False)
+    assert model.classes_.tolist() == ["ham", "spam"]  # sorted: "spam" is class 1
+    np.testing.assert_array_equal(model.coef_, numbered.coef_)
+    np.testing.assert_array_equal(
+        model.predict(X), np.where(numbered.predict(X) == 1, "spam", "ham")
+    )
+    assert model.score(X, named) == numbered.score(X, y)
+    assert numbered.classes_.tolist() == [0, 1] and numbered.predict(X).dtype == np.int64
+    L = model.example_loss(X[0], named[0])
+    assert L.data == pytest.approx(numbered.example_loss(X[0], y[0]).data, rel=1e-15)
+    with pytest.raises(ValueError, match=r"y must be one of the classes \['ham', 'spam'\]"):
+        model.example_loss(X[0], "eggs")
+    model.save(tmp_path / "named.json")
+    loaded = LogisticRegression.load(tmp_path / "named.json")
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+    numbered.save(tmp_path / "numbered.json")
+    assert "classes" not in json.loads((tmp_path / "numbered.json").read_text())
+    assert LogisticRegression.load(tmp_path / "numbered.json").predict(X).tolist() == (
+        numbered.predict(X).tolist()
+    )
+
+
+def test_x_in_the_notes_layout_is_named_in_the_error() -> None:
+    X_notes = np.array([[0.0, 1.0, 2.0, 3.0], [1.0, 0.0, 1.0, 0.0]])  # (nx, m) = (2, 4)
+    with pytest.raises(
+        ValueError,
+        match=r"^y has 4 entries but X has 2 examples \(X is \(m, nx\) here; for the notes' "
+        r"\(nx, m\) layout pass X.T\)$",
+    ):
+        LogisticRegression().fit(X_notes, [0, 0, 1, 1], progress=False)
+    with pytest.raises(ValueError, match=r"y has 4 labels but X has 2 examples \(X is \(m, nx\)"):
+        MLPClassifier().fit(X_notes, [0, 0, 1, 1], progress=False)
+    with pytest.raises(ValueError, match=r"^y has 3 entries but X has 2 examples$"):  # no hint
+        LogisticRegression().fit(X_notes, [0, 0, 1], progress=False)
 
 
 def test_example_loss_is_the_scalar_graph_of_one_example() -> None:
@@ -337,7 +380,12 @@ GOOD_Y = np.array([0, 1, 1])
         (GOOD_X, np.array([0, 0.5, 1]), ValueError, r"y\[1\] is 0.5"),
         (GOOD_X, np.array([0, -1, 1]), ValueError, "labels 0 and 1"),
         (GOOD_X, np.array([0, np.nan, 1]), ValueError, r"y must hold finite.*y\[1\]"),
-        (GOOD_X, np.array(["0", "1", "1"]), TypeError, "y must hold real numbers"),
+        (
+            GOOD_X,
+            np.array(["a", "b", "c"]),
+            ValueError,
+            r"y has 3 classes \('a', 'b', 'c'\): LogisticRegression takes two",
+        ),
         (GOOD_X, None, TypeError, "y must hold real numbers"),
     ],
 )

@@ -112,7 +112,11 @@ def adam_reference(
 
 @pytest.mark.parametrize(
     ("lr", "betas", "eps", "decay"),
-    [(1e-3, (0.9, 0.999), 1e-8, 0.0), (0.05, (0.8, 0.99), 1e-6, 0.1), (0.1, (0.0, 0.5), 0.0, 0.0)],
+    [
+        (1e-3, (0.9, 0.999), 1e-8, 0.0),
+        (0.05, (0.8, 0.99), 1e-6, 0.1),
+        (0.1, (0.0, 0.5), 1e-300, 0.0),
+    ],
 )
 def test_adam_follows_the_formulas(
     lr: float, betas: tuple[float, float], eps: float, decay: float
@@ -144,13 +148,53 @@ def test_defaults_are_pytorchs() -> None:
     assert (sgd.momentum, sgd.weight_decay) == (0.0, 0.0)
 
 
-def test_a_parameter_backward_did_not_reach_moves_only_by_its_decay() -> None:
+@pytest.mark.parametrize("make", [
+    lambda ps: SGD(ps, lr=0.1, momentum=0.9, weight_decay=0.5),
+    lambda ps: Adam(ps, lr=0.1, weight_decay=0.5),
+    lambda ps: AdamW(ps, lr=0.1, weight_decay=0.5),
+])  # fmt: skip
+def test_a_parameter_the_cost_does_not_reach_is_left_alone(make: Any) -> None:
     w, unused = Value(np.array([1.0, 2.0])), Value(np.array([3.0]))
-    optimizer = AdamW([w, unused], lr=0.1, weight_decay=0.5)
+    optimizer = make([w, unused])
     optimizer.zero_grad()
-    (w * w).sum().backward()
+    ((w * w).sum() + unused.sum()).backward()  # step 1 reaches both
     optimizer.step()
-    np.testing.assert_allclose(unused.data, [3.0 * (1 - 0.1 * 0.5)], rtol=1e-15)
+    after_first = unused.data.copy()
+    assert not np.array_equal(after_first, [3.0])
+    for _ in range(2):  # steps 2 and 3 reach w only
+        optimizer.zero_grad()
+        assert w.grad is None and unused.grad is None
+        (w * w).sum().backward()
+        optimizer.step()
+    # Step 1's gradient is not applied again, and no weight decay or momentum
+    # moves the parameter without a gradient.
+    assert unused.grad is None
+    np.testing.assert_array_equal(unused.data, after_first)
+
+
+def test_adam_counts_the_steps_of_each_parameter_as_torch_does() -> None:
+    """a is in every step's cost, b only in steps 1 and 3: b's third step is its
+    second update (t = 2), and its moments wait, unchanged, in step 2."""
+    lr, (beta1, beta2), eps = 0.1, (0.9, 0.999), 1e-8
+    a, b = Value(1.0, label="a"), Value(-2.0, label="b")
+    optimizer = Adam([a, b], lr=lr)
+    reference = {"a": [1.0, 0.0, 0.0, 0], "b": [-2.0, 0.0, 0.0, 0]}  # p, m, v, t
+    for uses_b in (True, False, True):
+        optimizer.zero_grad()
+        (a * a + b * b * b if uses_b else a * a).backward()  # da = 2a, db = 3b²
+        optimizer.step()
+        for name, grad in (("a", 2 * reference["a"][0]), ("b", 3 * reference["b"][0] ** 2)):
+            if name == "b" and not uses_b:
+                continue
+            p, m, v, t = reference[name]
+            t += 1
+            m = beta1 * m + (1 - beta1) * grad
+            v = beta2 * v + (1 - beta2) * grad**2
+            p -= lr * (m / (1 - beta1**t)) / (math.sqrt(v / (1 - beta2**t)) + eps)
+            reference[name] = [p, m, v, t]
+    assert a.data == pytest.approx(reference["a"][0], rel=1e-14)
+    assert b.data == pytest.approx(reference["b"][0], rel=1e-14)
+    assert reference["b"][3] == 2 and optimizer.steps == 3
 
 
 def test_a_gradient_from_create_graph_is_used_as_its_number() -> None:
@@ -204,6 +248,7 @@ def test_adam_state_is_kept_only_by_a_successful_step() -> None:
         (lambda x: Adam([x], betas=(0.9,)), ValueError, r"betas must be a pair"),
         (lambda x: Adam([x], betas=(0.9, 1.0)), ValueError, r"betas\[1\] must be in \[0, 1\)"),
         (lambda x: AdamW([x], eps=-1.0), ValueError, "eps must be"),
+        (lambda x: Adam([x], eps=0.0), ValueError, "eps must be a positive finite number"),
         (lambda x: Adam([x, x]), ValueError, r"parameters\[1\] is parameters\[0\] again"),
         (lambda x: Adam([x * 2]), ValueError, "output of an op"),
         (lambda x: AdamW([]), ValueError, "AdamW needs at least one parameter"),

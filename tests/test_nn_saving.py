@@ -100,7 +100,7 @@ BAD_DOCUMENTS = [
     (changed(version=True), "unsupported model file version True"),
     (changed(coef=DELETE), "lacks the field"),
     (changed(extra=1), "unknown field"),
-    (changed(model="MLP"), "holds a 'MLP' model"),
+    (changed(model="MLP"), "holds an 'MLP' model"),
     (changed(n_features=0), "n_features"),
     (changed(n_features=2.0), "n_features"),
     (changed(n_features=10**9), "n_features"),
@@ -236,3 +236,83 @@ def test_paths_must_be_paths(tmp_path: Path) -> None:
         LogisticRegression.load(None)  # type: ignore[arg-type]
     with pytest.raises(FileNotFoundError):
         LogisticRegression.load(tmp_path / "missing.json")
+
+
+def small_classifier(**settings: Any) -> Any:
+    from graphgrad.datasets import make_moons
+    from graphgrad.nn import MLPClassifier
+
+    X, y = make_moons(10, seed=0)
+    labels = settings.pop("labels", y)
+    options = {"hidden_layer_sizes": (2,), "epochs": 1, **settings}
+    return MLPClassifier(**options).fit(X, labels, progress=False)
+
+
+@pytest.mark.parametrize(
+    ("make", "refused"),
+    [
+        (
+            lambda: small_classifier(seed=2**64),
+            r"'seed' must be an int from 0 to 9223372036854775807",
+        ),
+        (lambda: small_classifier(batch_size=2**64), r"'batch_size' must be an int from 1"),
+        (lambda: small_classifier(hidden_layer_sizes=(1,) * 101), r"'hidden_layer_sizes' must be"),
+        (
+            lambda: small_classifier(labels=np.array(["a" * 201, "b"] * 5)),
+            r"'classes' labels must be at most 200 characters",
+        ),
+        (
+            lambda: LogisticRegression(epochs=1).fit(np.eye(2, 1_000_001), [0, 1], progress=False),
+            r"'n_features' must be an int from 1 to 1000000",
+        ),
+    ],
+)
+def test_save_refuses_what_load_would_refuse_and_writes_nothing(
+    make: Any, refused: str, tmp_path: Path
+) -> None:
+    model = make()
+    path = tmp_path / "model.json"
+    path.write_text("the old file")
+    with pytest.raises(ValueError, match=r"^cannot save to '.*model\.json': " + refused):
+        model.save(path)
+    assert path.read_text() == "the old file"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.json"]  # no temp file left
+
+
+def test_save_and_load_share_the_file_size_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model, _ = fitted()
+    model.save(tmp_path / "fits.json")
+    size = (tmp_path / "fits.json").stat().st_size
+    monkeypatch.setattr(serialization, "MAX_FILE_BYTES", size - 1)
+    with pytest.raises(ValueError, match=rf"cannot load .*: the file is larger than {size - 1} "):
+        LogisticRegression.load(tmp_path / "fits.json")
+    with pytest.raises(
+        ValueError, match=rf"cannot save to .*: the file is larger than {size - 1} "
+    ):
+        model.save(tmp_path / "too_big.json")
+    assert not (tmp_path / "too_big.json").exists()
+    monkeypatch.setattr(serialization, "MAX_FILE_BYTES", size)
+    model.save(tmp_path / "just_fits.json")
+    assert LogisticRegression.load(tmp_path / "just_fits.json").intercept_ == model.intercept_
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        np.array([3, -7] * 5, dtype=np.int8),
+        np.array([2**64 - 1, 0] * 5, dtype=np.uint64),
+        np.array([0.5, 2.25] * 5, dtype=np.float32),
+        np.array([True, False] * 5),
+        np.array(["yes", "no"] * 5),
+    ],
+)
+def test_labels_come_back_with_their_dtype(labels: Any, tmp_path: Path) -> None:
+    from graphgrad.nn import MLPClassifier
+
+    model = small_classifier(labels=labels, seed=0)
+    model.save(tmp_path / "model.json")
+    loaded = MLPClassifier.load(tmp_path / "model.json")
+    assert loaded.classes_.dtype == model.classes_.dtype == labels.dtype
+    np.testing.assert_array_equal(loaded.classes_, model.classes_)

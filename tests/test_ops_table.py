@@ -8,8 +8,11 @@ runs on Values, a place in the command line and in the docs.
 
 from __future__ import annotations
 
+import ast
 import inspect
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -190,3 +193,51 @@ def test_every_op_name_and_symbol_is_safe_to_show() -> None:
     for op in OPS.values():
         assert op.name.isidentifier()
         assert "\n" not in op.symbol and '"' not in op.symbol
+
+
+# --- one entry, one name, one reader --------------------------------------------------------
+
+
+def test_each_entry_has_one_name_and_every_written_entry_is_registered() -> None:
+    from graphgrad import ops
+
+    table = {name: value for name, value in vars(ops).items() if isinstance(value, Op)}
+    # The module's entries are exactly the table's built-in ops, each under its own name.
+    assert set(table) == set(BUILTIN)
+    for name, op in table.items():
+        assert OPS[name] is op and op.name == name, name
+
+
+def test_no_op_exists_that_the_registry_does_not_hold() -> None:
+    # In a fresh interpreter, after using every kind of op (bound copies too):
+    # every Op object is a registered entry or a copy bound from one.
+    code = """
+import gc
+import numpy as np
+import graphgrad
+from graphgrad.op import OPS, Op
+x = graphgrad.Value(np.arange(6.0).reshape(2, 3))
+(x.sum(axis=1) * x[:, 0] + x.max(axis=1)).sum().backward()
+loose = [
+    op for op in gc.get_objects()
+    if isinstance(op, Op) and OPS.get(op.entry.name) is not op.entry
+]
+print(len([op for op in gc.get_objects() if isinstance(op, Op)]), loose)
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    count, loose = done.stdout.split(maxsplit=1)
+    assert int(count) > len(BUILTIN) and loose.strip() == "[]", done.stdout
+
+
+def test_only_op_py_reads_the_rule_convention() -> None:
+    # Op.vjp and Op.local_derivative are the one reader of an entry's partials;
+    # every pass, formula and generated step calls them.
+    readers = []
+    for path in sorted((ROOT / "graphgrad").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and node.attr == "partials":
+                readers.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert readers and all(r.startswith("graphgrad/op.py:") for r in readers), readers

@@ -16,14 +16,19 @@ def _kind(x: object) -> str:
     return type(x).__name__
 
 
+def check_positive(number: object, name: str) -> float:
+    """A positive, finite real number (not a bool), as a float."""
+    if isinstance(number, (bool, np.bool_)) or not isinstance(number, numbers.Real):
+        raise TypeError(f"{name} must be a positive number, got {_kind(number)} {number!r}")
+    value = float(number)
+    if not 0.0 < value < math.inf:
+        raise ValueError(f"{name} must be a positive finite number, got {number!r}")
+    return value
+
+
 def check_lr(lr: object, name: str = "lr") -> float:
     """A learning rate: a positive, finite real number (not a bool)."""
-    if isinstance(lr, (bool, np.bool_)) or not isinstance(lr, numbers.Real):
-        raise TypeError(f"{name} must be a positive number, got {_kind(lr)} {lr!r}")
-    value = float(lr)
-    if not 0.0 < value < math.inf:
-        raise ValueError(f"{name} must be a positive finite number, got {lr!r}")
-    return value
+    return check_positive(lr, name)
 
 
 def check_epochs(epochs: object, name: str = "epochs") -> int:
@@ -95,8 +100,21 @@ def check_example(x: object, n_features: int, name: str = "x") -> Array:
     return row
 
 
-def check_y(y: object, m: int, name: str = "y") -> Array:
-    """Targets: one finite number per example, shape (m,); a float64 copy."""
+def count_mismatch(name: str, what: str, count: int, m: int, nx: int | None) -> ValueError:
+    """The error for ``count`` labels or targets given for m examples of nx features.
+
+    When there is one per feature, X was most likely passed in the notes'
+    layout (one example per column): the error says so.
+    """
+    hint = ""
+    if nx is not None and count == nx:
+        hint = " (X is (m, nx) here; for the notes' (nx, m) layout pass X.T)"
+    return ValueError(f"{name} has {count} {what} but X has {m} examples{hint}")
+
+
+def check_y(y: object, m: int, name: str = "y", nx: int | None = None) -> Array:
+    """Targets: one finite number per example, shape (m,); a float64 copy.  ``nx``,
+    the number of features, lets an error spot X given transposed."""
     array = _as_real_array(y, name)
     if array.ndim != 1:
         hint = " (use y.ravel())" if array.ndim == 2 and 1 in array.shape else ""
@@ -104,7 +122,7 @@ def check_y(y: object, m: int, name: str = "y") -> Array:
             f"{name} must be 1-D with one entry per example, got shape {array.shape}{hint}"
         )
     if array.shape[0] != m:
-        raise ValueError(f"{name} has {array.shape[0]} entries but X has {m} examples")
+        raise count_mismatch(name, "entries", array.shape[0], m, nx)
     data = np.array(array, dtype=np.float64)
     if not np.isfinite(data).all():
         index = int(np.argwhere(~np.isfinite(data))[0, 0])
@@ -112,9 +130,9 @@ def check_y(y: object, m: int, name: str = "y") -> Array:
     return data
 
 
-def check_labels(y: object, m: int, name: str = "y") -> Array:
+def check_labels(y: object, m: int, name: str = "y", nx: int | None = None) -> Array:
     """Binary labels 0/1 given as ints, floats or bools; returned as 0.0/1.0."""
-    data = check_y(y, m, name)
+    data = check_y(y, m, name, nx)
     bad = (data != 0.0) & (data != 1.0)
     if bad.any():
         index = int(np.argwhere(bad)[0, 0])

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import TYPE_CHECKING, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import numpy as np
+import numpy.typing as npt
 
 from graphgrad.nn import serialization
 from graphgrad.nn._checks import (
@@ -23,33 +24,26 @@ from graphgrad.nn._checks import (
     check_progress,
     check_X,
 )
-from graphgrad.nn._progress import Progress
-from graphgrad.nn.losses import cost
+from graphgrad.nn._training import (
+    EpochHook,
+    Picture,
+    Rows,
+    Run,
+    Update,
+    descend,
+    make_step,
+    page_for,
+    train,
+)
+from graphgrad.nn.losses import check_form, cost
 from graphgrad.nn.neuron import Neuron
 from graphgrad.nn.optim import GradientDescent
 from graphgrad.value import Value
 
 if TYPE_CHECKING:  # the page machinery is imported only when a page is asked for
-    from graphgrad.training import TrainingPage, TrainingRecorder
+    from graphgrad.training import TrainingPage
 
 ModelT = TypeVar("ModelT", bound="NeuronModel")
-
-# A solver runs one epoch: it builds the cost with the given function, updates
-# the parameters and returns the cost before the update.
-Epoch = Callable[[Callable[[], Value]], float]
-
-#: Called after each epoch with (epoch from 1, that epoch's cost, the live parameters).
-EpochHook = Callable[[int, float, list[Value]], None]
-
-
-def training_page_for(explore: object, m: int) -> TrainingPage:
-    """``fit``'s ``explore`` argument checked, for training data of m examples."""
-    from graphgrad.training import training_page
-
-    page = training_page(explore)
-    if page.example >= m:
-        raise ValueError(f"explore: example must be a row of X, 0 to {m - 1}, got {page.example}")
-    return page
 
 
 def data_leaf(data: Array, label: str) -> Value:
@@ -67,12 +61,13 @@ class NotFittedError(ValueError, AttributeError):
 class NeuronModel:
     """Base of the scikit-learn-shaped models made of one neuron."""
 
-    #: Solvers ``fit`` accepts; each has a branch in ``_solver``.
+    #: Solvers ``fit`` accepts; each has a branch in ``_update``.
     SOLVERS: ClassVar[tuple[str, ...]] = ("gd",)
     #: A classifier defines ``_probability``; its training page shows the
     #: decision boundary when X has two features.
     _classifier: ClassVar[bool] = False
 
+    classes_: npt.NDArray[Any]
     coef_: Array
     intercept_: float
     history_: list[float]
@@ -97,11 +92,27 @@ class NeuronModel:
     # --- what subclasses define ---------------------------------------------------
 
     def _loss(self, z: Value, y: Value) -> Value:
-        """The loss of each example from its logit z (same shape as z)."""
+        """The loss of each example from its logit z (same shape as z): the stable
+        form that training differentiates."""
         raise NotImplementedError
 
-    def _check_targets(self, y: object, m: int) -> Array:
+    def _notes_loss(self, z: Value, y: Value) -> Value:
+        """One example's loss built as the notes draw it, for pictures; the stable
+        form unless a subclass's notes take another path (a = σ(z), then L(a, y))."""
+        return self._loss(z, y)
+
+    def _check_targets(self, y: object, m: int, nx: int | None = None) -> Array:
+        """y checked for m examples (of nx features), as the numbers training fits."""
         raise NotImplementedError
+
+    def _encode(self, y: object, m: int, nx: int) -> tuple[Array, npt.NDArray[Any] | None]:
+        """The numbers training fits for y, and a classifier's ``classes_`` (None for
+        a regressor)."""
+        return self._check_targets(y, m, nx), None
+
+    def _example_target(self, y: object) -> float:
+        """One example's target for ``example_loss``, checked."""
+        return float(self._check_targets(np.array([y]), 1)[0])
 
     def _initial_parameters(self, X: Array, y: Array) -> tuple[Array, float]:
         return np.zeros(X.shape[1]), 0.0
@@ -172,12 +183,12 @@ class NeuronModel:
         recorder of training (snapshots every k epochs) plugs into."""
         data = check_X(X)
         m, nx = data.shape
-        targets = self._check_targets(y, m)
+        targets, classes = self._encode(y, m, nx)
         rate = self.lr if lr is None else check_lr(lr)
         steps = self.epochs if epochs is None else check_epochs(epochs)
         show = check_progress(progress)
         method = self.solver if solver is None else self._check_solver(solver)
-        page = None if explore is None else training_page_for(explore, m)
+        page = None if explore is None else page_for(explore, m)
 
         w0, b0 = self._initial_parameters(data, targets)
         if self.vectorized:
@@ -185,7 +196,7 @@ class NeuronModel:
             parameters = [w, b]
             X_node, y_node = data_leaf(data, "X"), data_leaf(targets, "y")
 
-            def build() -> Value:
+            def batch_cost(rows: Rows) -> Value:
                 return self.cost_graph(X_node, y_node, w, b)
 
             def read() -> tuple[Array, float]:
@@ -194,95 +205,66 @@ class NeuronModel:
             neuron = Neuron(nx, weights=list(w0), bias=b0)
             parameters = neuron.parameters()
 
-            def build() -> Value:
+            def batch_cost(rows: Rows) -> Value:
                 return self.scalar_cost_graph(neuron, data, targets)
 
             def read() -> tuple[Array, float]:
                 return np.array([p.data for p in neuron.w]), float(neuron.b.data)
 
-        epoch = self._solver(method, parameters, rate)
-        history: list[float] = []
-        recorder = None if page is None else self._recorder(page, steps, data, targets, read)
-        with Progress(steps, show, type(self).__name__) as bar:
-            for i in range(steps):
-                try:
-                    history.append(epoch(build))
-                except ArithmeticError as exc:
-                    raise type(exc)(
-                        f"{type(self).__name__}.fit stopped at epoch {i + 1} of {steps}: {exc}"
-                    ) from None
-                bar.update(i, history[-1])
-                if recorder is not None:
-                    recorder.epoch_done(i + 1, history[-1])
-                if on_epoch is not None:
-                    on_epoch(i + 1, history[-1], parameters)
-        if recorder is not None and page is not None:
-            recorder.write(page.path)
-        coef, intercept = read()
-        # Set attributes only now, so a failed fit leaves the model unchanged.
-        self.coef_, self.intercept_ = coef, intercept
-        self.history_ = history
-        self.n_features_in_ = nx
+        def commit(history: list[float]) -> None:
+            if classes is not None:
+                self.classes_ = classes
+            self.coef_, self.intercept_ = read()
+            self.history_ = history
+            self.n_features_in_ = nx
+
+        def picture(example: int) -> Picture:
+            return self._picture(data[example], float(targets[example]), data, targets, read)
+
+        run = Run(
+            name=type(self).__name__,
+            data=data,
+            epochs=steps,
+            step=make_step(batch_cost, self._update(method, parameters, rate)),
+            parameters=parameters,
+            commit=commit,
+            picture=picture,
+        )
+        train(run, show, page, on_epoch)
         return self
 
     # --- the training page ------------------------------------------------------------
 
-    def _recorder(
+    def _picture(
         self,
-        page: TrainingPage,
-        epochs: int,
+        row: Array,
+        target: float,
         X: Array,
         y: Array,
         read: Callable[[], tuple[Array, float]],
-    ) -> TrainingRecorder:
-        """A recorder of this run for ``page``; it reads the parameters with ``read``."""
-        from graphgrad.training import TrainingRecorder
-
-        row, target = X[page.example], float(y[page.example])
+    ) -> Picture:
+        """The training page's picture of example (row, target); ``read`` gives the
+        live parameters."""
 
         def example() -> tuple[Value, list[Value]]:
             coef, intercept = read()
             neuron = Neuron(len(row), weights=list(coef), bias=intercept)
-            return self._example_graph(neuron, row, target), neuron.parameters()
-
-        two_classes = self._classifier and X.shape[1] == 2
+            return self._example_graph(neuron, row, target, "notes"), neuron.parameters()
 
         def probability(points: Array) -> Array:
             return self._probability(points, *read())
 
-        shown = ", ".join(f"x{j + 1} = {v:.4g}" for j, v in enumerate(row))
-        recorder = TrainingRecorder(
-            epochs,
-            example,
-            every=page.every,
-            inputs=X if two_classes else None,
-            labels=y if two_classes else None,
-            probability=probability if two_classes else None,
-            example_input=list(row) if two_classes else None,
-            title=f"{type(self).__name__} learning, epoch by epoch",
-            example_text=f"The graph is the loss of training example {page.example} "
-            f"({shown}, y = {target:.4g}).",
-        )
-        recorder.start()
-        return recorder
+        boundary = (probability, y) if self._classifier else None
+        return Picture(example, f"y = {target:.4g}", boundary)
 
     def _probability(self, X: Array, coef: Array, intercept: float) -> Array:
         """A classifier's probability of class 1 for each row of X (see ``_classifier``)."""
         raise NotImplementedError
 
-    def _solver(self, solver: str, parameters: list[Value], lr: float) -> Epoch:
-        """One epoch of ``solver``: build J, differentiate, update the parameters."""
+    def _update(self, solver: str, parameters: list[Value], lr: float) -> Update:
+        """How ``solver`` moves the parameters from the cost J of a step."""
         if solver == "gd":
-            optimizer = GradientDescent(parameters, lr)
-
-            def gradient_descent(build: Callable[[], Value]) -> float:
-                J = build()
-                optimizer.zero_grad()
-                J.backward()
-                optimizer.step()
-                return float(J.data)
-
-            return gradient_descent
+            return descend(GradientDescent(parameters, lr))
         raise ValueError(f"solver must be one of {self.SOLVERS}, got {solver!r}")
 
     def _check_solver(self, solver: object) -> str:
@@ -311,43 +293,50 @@ class NeuronModel:
             self.n_features_in_, activation, weights=list(self.coef_), bias=self.intercept_
         )
 
-    def example_loss(self, x: object, y: float | int | bool) -> Value:
+    def example_loss(self, x: object, y: object, form: str = "notes") -> Value:
         """The scalar graph of one example's loss L with the fitted parameters.
 
         Leaves are labelled x1 … x_nx, w1 … w_nx, b and y, the way the notes
         draw it; call ``backward()`` on the result to see each dvar.
+        ``form="notes"`` (the default) builds the loss the notes' way, through
+        a = σ(z) for a classifier, so the picture holds da as well as dz;
+        ``form="stable"`` builds the form training differentiates (see
+        docs/logistic_regression.md), which stays exact for any z.
         """
         self._fitted()
         row = check_example(x, self.n_features_in_)
-        target = self._check_targets(np.array([y]), 1)[0]
-        return self._example_graph(self.parameters_as_neuron(), row, float(target))
+        target = self._example_target(y)
+        return self._example_graph(self.parameters_as_neuron(), row, target, check_form(form))
 
-    def _example_graph(self, neuron: Neuron, x: Array, y: float) -> Value:
-        """One example's loss through ``neuron``, its data x and y constant leaves
-        (the notes' picture: dw and db, no dx)."""
-        return self._loss(neuron.logit(list(x)), Value(y, label="y", requires_grad=False))
+    def _example_graph(self, neuron: Neuron, x: Array, y: float, form: str = "stable") -> Value:
+        """One example's loss through ``neuron`` in ``form``, its data x and y constant
+        leaves (the notes' picture: dw and db, no dx)."""
+        z = neuron.logit(list(x))
+        target = Value(y, label="y", requires_grad=False)
+        return self._notes_loss(z, target) if form == "notes" else self._loss(z, target)
 
     # --- saving ----------------------------------------------------------------------
 
     def save(self, path: serialization.PathLike) -> None:
         """Write the fitted model to ``path`` as JSON (see docs/saving.md)."""
         self._fitted()
-        serialization.write_json(
-            path,
-            {
-                "format": serialization.FORMAT,
-                "version": serialization.VERSION,
-                "model": type(self).__name__,
-                "n_features": self.n_features_in_,
-                "coef": [float(c) for c in self.coef_],
-                "intercept": float(self.intercept_),
-                "lr": self.lr,
-                "epochs": self.epochs,
-                "solver": self.solver,
-                "vectorized": self.vectorized,
-                "history": [float(c) for c in self.history_],
-            },
-        )
+        document = {
+            "format": serialization.FORMAT,
+            "version": serialization.VERSION,
+            "model": type(self).__name__,
+            "n_features": self.n_features_in_,
+            "coef": [float(c) for c in self.coef_],
+            "intercept": float(self.intercept_),
+            "lr": self.lr,
+            "epochs": self.epochs,
+            "solver": self.solver,
+            "vectorized": self.vectorized,
+            "history": [float(c) for c in self.history_],
+        }
+        classes = getattr(self, "classes_", None)
+        if classes is not None and classes.dtype.kind == "U":  # labels given as strings
+            document["classes"] = classes.tolist()
+        serialization.write_json(path, document)
 
     @classmethod
     def load(cls: type[ModelT], path: serialization.PathLike) -> ModelT:
@@ -362,6 +351,8 @@ class NeuronModel:
             )
         except (TypeError, ValueError) as exc:
             raise ValueError(f"cannot load {str(path)[:200]!r}: invalid setting: {exc}") from None
+        if fields["classes"] is not None:
+            model.classes_ = fields["classes"]
         model.coef_ = np.array(fields["coef"], dtype=np.float64)
         model.intercept_ = fields["intercept"]
         model.history_ = fields["history"]

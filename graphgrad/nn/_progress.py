@@ -58,7 +58,7 @@ class Progress:
         self._bar: Any = None
         self._every = max(1, epochs // 100)  # refresh the cost ~100 times per fit
         self._last = epochs - 1
-        notebook = in_notebook()
+        self._notebook = notebook = in_notebook()
         if show is None:
             show = notebook or stderr_is_terminal()
         if show:
@@ -82,5 +82,13 @@ class Progress:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        if self._bar is not None:
-            self._bar.close()
+        bar = self._bar
+        if bar is None:
+            return
+        # A notebook keeps the widget's plain-text form as it was first shown,
+        # "0%": what a viewer without widgets sees.  A last line of text says
+        # how the fit ended.
+        final = str(bar) if self._notebook else None
+        bar.close()
+        if final is not None:
+            print(final, file=sys.stderr)

@@ -20,16 +20,27 @@ from graphgrad.nn._checks import (
     check_lr,
     check_progress,
     check_X,
+    count_mismatch,
 )
-from graphgrad.nn._model import EpochHook, NotFittedError, data_leaf, training_page_for
-from graphgrad.nn._progress import Progress
+from graphgrad.nn._model import NotFittedError, data_leaf
+from graphgrad.nn._training import (
+    EpochHook,
+    Picture,
+    Rows,
+    Run,
+    descend,
+    make_step,
+    page_for,
+    train,
+)
+from graphgrad.nn.activations import HIDDEN_ACTIVATIONS, activate, check_activation
 from graphgrad.nn.layers import MLP
-from graphgrad.nn.losses import logistic_loss, softmax_cost
+from graphgrad.nn.losses import check_form, logistic_loss, notes_logistic_loss, softmax_cost
 from graphgrad.nn.optim import SGD, Adam, AdamW, Optimizer
 from graphgrad.value import Value
 
 if TYPE_CHECKING:  # the page machinery is imported only when a page is asked for
-    from graphgrad.training import TrainingPage, TrainingRecorder
+    from graphgrad.training import TrainingPage
 
 _KINDS = "biuUf"  # label dtypes: bools, ints, strings, floats
 
@@ -68,7 +79,7 @@ class MLPClassifier:
     """
 
     SOLVERS: ClassVar[tuple[str, ...]] = ("adam", "adamw", "sgd")
-    ACTIVATIONS: ClassVar[tuple[str, ...]] = ("tanh", "relu", "sigmoid")
+    ACTIVATIONS: ClassVar[tuple[str, ...]] = HIDDEN_ACTIVATIONS
 
     classes_: npt.NDArray[Any]
     coefs_: list[Array]
@@ -88,11 +99,7 @@ class MLPClassifier:
         seed: int | None = None,
     ) -> None:
         self.hidden_layer_sizes: tuple[int, ...] = _hidden_sizes(hidden_layer_sizes)
-        if not isinstance(activation, str) or activation not in self.ACTIVATIONS:
-            raise ValueError(
-                f"activation must be one of {self.ACTIVATIONS}, got {activation!r:.40}"
-            )
-        self.activation: str = activation
+        self.activation: str = check_activation(activation, hidden=True)
         if not isinstance(solver, str) or solver not in self.SOLVERS:
             raise ValueError(f"solver must be one of {self.SOLVERS}, got {solver!r:.40}")
         self.solver: str = solver
@@ -149,18 +156,17 @@ class MLPClassifier:
         """fit, with ``on_epoch`` called after every epoch (see EpochHook)."""
         data = check_X(X)
         m, nx = data.shape
-        classes, indices = _encode_labels(y, m)
+        classes, indices = encode_labels(y, m, nx)
         show = check_progress(progress)
-        page = None if explore is None else training_page_for(explore, m)
+        page = None if explore is None else page_for(explore, m)
         k = len(classes)
         rng = np.random.default_rng(self.seed)
         network = MLP(nx, [*self.hidden_layer_sizes, 1 if k == 2 else k], self.activation, rng)
         parameters = network.parameters()
-        optimizer = self._optimizer(parameters)
         weights = [layer.w for layer in network.layers]
         targets = indices.astype(np.float64).reshape(-1, 1)  # 0/1 for the sigmoid output
 
-        def cost(rows: npt.NDArray[np.intp] | None) -> Value:
+        def cost(rows: Rows) -> Value:
             """J on all examples (rows None) or on a batch: the graph backward() runs on."""
             inputs, labels = (data, indices) if rows is None else (data[rows], indices[rows])
             z = network(data_leaf(inputs, "X"))
@@ -177,62 +183,46 @@ class MLPClassifier:
             J.label = "J"
             return J
 
-        history: list[float] = []
-        batch = self.batch_size
-        recorder = None
-        if page is not None:
-            recorder = self._recorder(page, network, data, indices, classes)
-        with Progress(self.epochs, show, type(self).__name__) as bar:
-            for epoch in range(self.epochs):
-                try:
-                    if batch is None or batch >= m:
-                        epoch_cost = _step(cost(None), optimizer)
-                    else:
-                        order = rng.permutation(m)
-                        total = 0.0
-                        for start in range(0, m, batch):
-                            rows = order[start : start + batch]
-                            total += _step(cost(rows), optimizer) * len(rows)
-                        epoch_cost = total / m
-                except ArithmeticError as exc:
-                    raise type(exc)(
-                        f"{type(self).__name__}.fit stopped at epoch {epoch + 1} of "
-                        f"{self.epochs}: {exc}"
-                    ) from None
-                history.append(epoch_cost)
-                bar.update(epoch, epoch_cost)
-                if recorder is not None:
-                    recorder.epoch_done(epoch + 1, epoch_cost)
-                if on_epoch is not None:
-                    on_epoch(epoch + 1, epoch_cost, parameters)
-        if recorder is not None and page is not None:
-            recorder.write(page.path)
-        # Set attributes only now, so a failed fit leaves the model unchanged.
-        self.classes_ = classes
-        self.coefs_ = [np.array(layer.w.data) for layer in network.layers]
-        self.intercepts_ = [np.array(layer.b.data) for layer in network.layers]
-        self.history_ = history
-        self.n_features_in_ = nx
+        def commit(history: list[float]) -> None:
+            self.classes_ = classes
+            self.coefs_ = [np.array(layer.w.data) for layer in network.layers]
+            self.intercepts_ = [np.array(layer.b.data) for layer in network.layers]
+            self.history_ = history
+            self.n_features_in_ = nx
+
+        def picture(example: int) -> Picture:
+            return self._picture(network, data[example], int(indices[example]), classes, indices)
+
+        run = Run(
+            name=type(self).__name__,
+            data=data,
+            epochs=self.epochs,
+            step=make_step(cost, descend(self._optimizer(parameters))),
+            parameters=parameters,
+            commit=commit,
+            picture=picture,
+            batch_size=self.batch_size,
+            rng=rng,
+        )
+        train(run, show, page, on_epoch)
         return self
 
-    def _recorder(
+    def _picture(
         self,
-        page: TrainingPage,
         network: MLP,
-        X: Array,
-        indices: npt.NDArray[Any],
+        row: Array,
+        label: int,
         classes: npt.NDArray[Any],
-    ) -> TrainingRecorder:
-        """A recorder of this run for ``page``: one example through a copy of the
-        network at each recorded epoch (so the live weights' gradients are not touched)."""
-        from graphgrad.training import TrainingRecorder
-
-        row, label, k = X[page.example], int(indices[page.example]), len(classes)
+        indices: npt.NDArray[np.intp],
+    ) -> Picture:
+        """The training page's picture of one example (row, label) through a copy of
+        the live network at each recorded epoch (so its gradients are not touched)."""
+        k = len(classes)
 
         def example() -> tuple[Value, list[Value]]:
             coefs = [np.array(layer.w.data) for layer in network.layers]
             intercepts = [np.array(layer.b.data) for layer in network.layers]
-            return _example_graph(coefs, intercepts, self.activation, row, label, k)
+            return _example_graph(coefs, intercepts, self.activation, row, label, k, "notes")
 
         def probability(points: Array) -> Array:
             coefs = [np.asarray(layer.w.data) for layer in network.layers]
@@ -240,34 +230,28 @@ class MLPClassifier:
             logits = _logits(coefs, intercepts, self.activation, points)
             return np.asarray(ops.sigmoid(logits), dtype=np.float64)
 
-        boundary = k == 2 and X.shape[1] == 2
-        shown = ", ".join(f"x{j + 1} = {v:.4g}" for j, v in enumerate(row))
-        recorder = TrainingRecorder(
-            self.epochs,
-            example,
-            every=page.every,
-            inputs=X if boundary else None,
-            labels=indices.astype(np.float64) if boundary else None,
-            probability=probability if boundary else None,
-            example_input=list(row) if boundary else None,
-            title=f"{type(self).__name__} learning, epoch by epoch",
-            example_text=f"The graph is the loss of training example {page.example} "
-            f"({shown}, class {classes[label]}) through the network.",
-        )
-        recorder.start()
-        return recorder
+        boundary = (probability, indices.astype(np.float64)) if k == 2 else None
+        return Picture(example, f"class {classes[label]}", boundary, " through the network")
 
-    def example_loss(self, x: object, y: object) -> Value:
+    def example_loss(self, x: object, y: object, form: str = "notes") -> Value:
         """The graph of one example's loss through the fitted network, labelled as
         the notes label a network (X, W[1], b[1], Z[1], A[1], ...); call
-        ``backward()`` on it to see dW[1], db[1], ... for that example."""
+        ``backward()`` on it to see dW[1], db[1], ... for that example.
+
+        With two classes, ``form="notes"`` (the default) ends as the notes draw
+        it, the output A[L] = σ(Z[L]) and then L(A[L], y); ``form="stable"``
+        builds the loss from Z[L] as training does.  With more classes both
+        forms are the softmax cost logsumexp(z) - z[y]."""
         self._fitted()
         row = check_example(x, self.n_features_in_)
-        found: npt.NDArray[np.intp] = np.flatnonzero(self.classes_ == y)
-        if isinstance(y, Value) or len(found) != 1:
-            raise ValueError(f"y must be one of the classes {self.classes_.tolist()}, got {y!r}")
         loss, _ = _example_graph(
-            self.coefs_, self.intercepts_, self.activation, row, int(found[0]), len(self.classes_)
+            self.coefs_,
+            self.intercepts_,
+            self.activation,
+            row,
+            class_index(self.classes_, y),
+            len(self.classes_),
+            check_form(form),
         )
         return loss
 
@@ -315,7 +299,7 @@ class MLPClassifier:
     def score(self, X: object, y: object) -> float:
         """Accuracy: the fraction of examples whose predicted class equals y."""
         predicted = self.predict(X)
-        labels = _label_array(y, predicted.shape[0])
+        labels = label_array(y, predicted.shape[0])
         return float(np.mean(predicted == labels))
 
     # --- saving -----------------------------------------------------------------------
@@ -331,6 +315,7 @@ class MLPClassifier:
                 "model": type(self).__name__,
                 "n_features": self.n_features_in_,
                 "classes": self.classes_.tolist(),
+                "classes_dtype": serialization.label_dtype(self.classes_),
                 "hidden_layer_sizes": list(self.hidden_layer_sizes),
                 "activation": self.activation,
                 "solver": self.solver,
@@ -370,17 +355,12 @@ class MLPClassifier:
         return model
 
 
-def _step(J: Value, optimizer: Optimizer) -> float:
-    """One step: differentiate J, update the parameters; J before the update."""
-    J.backward()
-    optimizer.step()
-    return float(J.data)
-
-
 # --- checks: each error names the argument -----------------------------------------------
 
 
-def _label_array(y: object, m: int, name: str = "y") -> npt.NDArray[Any]:
+def label_array(y: object, m: int, name: str = "y", nx: int | None = None) -> npt.NDArray[Any]:
+    """Labels of any one kind (ints, strings, bools, floats), one per example; ``nx``,
+    the number of features, lets an error spot X given transposed."""
     if isinstance(y, (str, bytes)):
         raise TypeError(f"{name} must be an array of labels, got {type(y).__name__}")
     if isinstance(y, Value):
@@ -395,7 +375,7 @@ def _label_array(y: object, m: int, name: str = "y") -> npt.NDArray[Any]:
             f"{name} must be 1-D with one label per example, got shape {labels.shape}{hint}"
         )
     if labels.shape[0] != m:
-        raise ValueError(f"{name} has {labels.shape[0]} labels but X has {m} examples")
+        raise count_mismatch(name, "labels", labels.shape[0], m, nx)
     if labels.dtype.kind not in _KINDS:
         raise TypeError(
             f"{name} must hold ints, strings, bools or floats of one kind, got an array of "
@@ -414,16 +394,21 @@ def _example_graph(
     row: Array,
     label: int,
     k: int,
+    form: str,
 ) -> tuple[Value, list[Value]]:
-    """One example's loss through a network holding copies of these weights, and its
-    parameter leaves: what example_loss returns and the training page draws."""
+    """One example's loss, in ``form``, through a network holding copies of these
+    weights, and its parameter leaves: what example_loss returns and the training
+    page draws."""
     network = MLP(len(row), [len(b) for b in intercepts], activation)
     for layer, w, b in zip(network.layers, coefs, intercepts, strict=True):
         layer.w.data, layer.b.data = np.array(w, dtype=np.float64), np.array(b, dtype=np.float64)
     z = network(row.reshape(1, -1))
     if k == 2:
         target = Value(np.array([[float(label)]]), label="y", requires_grad=False)
-        per_row = logistic_loss(z, target)  # shape (1, 1)
+        if form == "notes":
+            per_row = notes_logistic_loss(z, target, a_label=f"A[{len(coefs)}]")  # (1, 1)
+        else:
+            per_row = logistic_loss(z, target)
         per_row.label = None
         loss = per_row.sum()  # one example: its loss L itself
     else:
@@ -436,21 +421,30 @@ def _logits(
     coefs: Sequence[Array], intercepts: Sequence[Array], activation: str, X: Array
 ) -> Array:
     """The network's logits on X for these weights: (m,) for one output, else (m, k)."""
-    activate = ops.OPS[activation]
     last = len(coefs) - 1
     A = X
     for i, (w, b) in enumerate(zip(coefs, intercepts, strict=True)):
         # The table's own forward rules, on arrays: what training computed.
         A = ops.affine(A, w, b)
         if i < last:
-            A = activate(A)
+            A = activate(activation, A)
     logits: Array = A[:, 0] if A.shape[1] == 1 else A
     return logits
 
 
-def _encode_labels(y: object, m: int) -> tuple[npt.NDArray[Any], npt.NDArray[np.intp]]:
+def class_index(classes: npt.NDArray[Any], y: object) -> int:
+    """The index of label ``y`` in ``classes``; ValueError naming y if it is not one."""
+    found: npt.NDArray[np.intp] = np.flatnonzero(classes == y)
+    if isinstance(y, Value) or len(found) != 1:
+        raise ValueError(f"y must be one of the classes {classes.tolist()}, got {y!r}"[:300])
+    return int(found[0])
+
+
+def encode_labels(
+    y: object, m: int, nx: int | None = None
+) -> tuple[npt.NDArray[Any], npt.NDArray[np.intp]]:
     """classes_ (sorted, distinct) and each example's index into it."""
-    labels = _label_array(y, m)
+    labels = label_array(y, m, nx=nx)
     classes, indices = np.unique(labels, return_inverse=True)
     if len(classes) < 2:
         raise ValueError(

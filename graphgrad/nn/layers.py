@@ -25,23 +25,14 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, TypeAlias
 
 import numpy as np
 
+from graphgrad.nn.activations import activate, check_activation
 from graphgrad.nn.neuron import Neuron
 from graphgrad.value import Array, Value
-
-ACTIVATIONS = ("tanh", "relu", "sigmoid", "linear")
-
-# The activation functions as Value methods; None for linear (A is Z itself).
-_APPLY: dict[str, Callable[[Value], Value] | None] = {
-    "tanh": Value.tanh,
-    "relu": Value.relu,
-    "sigmoid": Value.sigmoid,
-    "linear": None,
-}
 
 if TYPE_CHECKING:  # not at run time: that would import numpy.random with graphgrad
     Seed: TypeAlias = int | np.random.Generator | None
@@ -103,7 +94,6 @@ class Layer:
         self.b: Value = Value(np.zeros(self.n_out), label=f"b{suffix}")
         self._z_label, self._a_label = f"Z{suffix}", f"A{suffix}"
         self._x_label = "X" if index is None or index == 1 else f"A[{index - 1}]"
-        self._apply = _APPLY[self.activation]
 
     def __call__(self, X: Value | Array) -> Value:
         """A = g(X @ w + b): X of shape (m, n_in), or (n_in,) for one example."""
@@ -119,10 +109,9 @@ class Layer:
             X = Value(X, label=self._x_label, requires_grad=False)
         Z = X.affine(self.w, self.b)
         Z.label = self._z_label
-        apply = self._apply
-        if apply is None:
+        if self.activation == "linear":
             return Z
-        A = apply(Z)
+        A = activate(self.activation, Z)
         A.label = self._a_label
         return A
 
@@ -162,7 +151,7 @@ class MLP:
     ) -> None:
         self.n_in: int = _positive(n_in, "n_in")
         widths = _sizes(sizes, "sizes")
-        self.activation: str = _activation(activation, hidden=True)
+        self.activation: str = check_activation(activation, hidden=True)
         rng = _rng(seed)
         inputs = [self.n_in, *widths[:-1]]
         last = len(widths) - 1
@@ -277,7 +266,7 @@ class ScalarMLP:
     ) -> None:
         self.n_in: int = _positive(n_in, "n_in")
         widths = _sizes(sizes, "sizes")
-        self.activation: str = _activation(activation, hidden=True)
+        self.activation: str = check_activation(activation, hidden=True)
         rng = _rng(seed)
         inputs = [self.n_in, *widths[:-1]]
         last = len(widths) - 1
@@ -315,7 +304,7 @@ def _layer_arguments(
     return (
         _positive(n_in, "n_in"),
         _positive(n_out, "n_out"),
-        _activation(activation),
+        check_activation(activation),
         None if index is None else _positive(index, "index"),
     )
 
@@ -337,13 +326,6 @@ def _sizes(sizes: object, name: str) -> list[int]:
     if not sizes:
         raise ValueError(f"{name} must list at least one layer width")
     return [_positive(k, f"{name}[{i}]") for i, k in enumerate(sizes)]
-
-
-def _activation(activation: object, hidden: bool = False) -> str:
-    allowed = ACTIVATIONS[:3] if hidden else ACTIVATIONS
-    if not isinstance(activation, str) or activation not in allowed:
-        raise ValueError(f"activation must be one of {allowed}, got {activation!r:.40}")
-    return activation
 
 
 def _rng(seed: object) -> np.random.Generator:

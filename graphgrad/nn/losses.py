@@ -26,16 +26,21 @@ def _target(y: Target, name: str = "y") -> Value:
     data: Any = y
     if isinstance(y, (list, tuple)):  # labels written out, as softmax_cross_entropy takes them
         data = np.asarray(y, dtype=np.float64)
+    elif isinstance(y, np.ndarray) and y.dtype.kind == "b":  # True and False are 1 and 0
+        data = y.astype(np.float64)
     return Value(data, label=name, requires_grad=False)
 
 
 def binary_cross_entropy(z: Value, y: Target) -> Value:
     """The logistic loss L(a, y) with a = sigmoid(z), computed from the logit z.
 
-    The notes write L = -(y log a + (1 - y) log(1 - a)).  With a = sigmoid(z)
-    that equals softplus(z) - y*z, where softplus(z) = log(1 + e^z) is computed
-    without overflow, so a prediction of exactly 0 or 1 never gives inf or NaN.
-    backward() then gives dL/dz = sigmoid(z) - y = a - y, the notes' dz.
+    The notes write L = -(y log a + (1 - y) log(1 - a)).  With a = sigmoid(z),
+    -log a = softplus(-z) and -log(1 - a) = softplus(z), so for the labels 0
+    and 1 L = softplus((1 - 2y)·z), where softplus(z) = log(1 + e^z) is
+    computed without overflow: a prediction of exactly 0 or 1 never gives inf
+    or NaN, and no subtraction loses the digits of a small loss (a confident
+    right prediction, z = 35 for y = 1, gives 6.3e-16, not 0).  backward()
+    then gives dL/dz = sigmoid(z) - y = a - y, the notes' dz.
 
     ``z`` may hold one example (a number) or all m examples (an array); ``y``
     must then have the same shape, except that logits of shape (m, 1), the
@@ -53,6 +58,8 @@ def binary_cross_entropy(z: Value, y: Target) -> Value:
     >>> far = Value(-800.0)  # a = sigmoid(-800) rounds to 0: log a would be -inf
     >>> binary_cross_entropy(far, 1).data
     800.0
+    >>> f"{binary_cross_entropy(Value(35.0), 1).data:.6g}"  # log(1 + e^-35), not 0
+    '6.30512e-16'
     """
     if not isinstance(z, Value):
         raise TypeError(f"binary_cross_entropy needs z as a Value, got {type(z).__name__}")
@@ -139,19 +146,77 @@ def class_indices(y: object, m: int, k: int, name: str = "y") -> np.ndarray[Any,
 
 def softmax_cost(logits: Value, rows: np.ndarray[Any, Any], labels: np.ndarray[Any, Any]) -> Value:
     """logsumexp(z) - z[y] averaged over the rows, without checking the labels: for
-    callers that validated them once (``rows`` is arange(m))."""
-    J = (logits.logsumexp(axis=1) - logits[rows, labels]).mean()
+    callers that validated them once (``rows`` is arange(m)).
+
+    Both terms are taken relative to c, each row's largest logit, as
+    (logsumexp(z - c)) - (z[y] - c): the same number, but logsumexp(z) and
+    z[y] of logits in the thousands agree in most of their digits, and their
+    difference would keep none of a small loss.  c is a constant of the data
+    (no gradient), which cancels in the gradient too.
+    """
+    top = Value(np.max(logits.data, axis=1, keepdims=True), requires_grad=False)
+    shifted = logits - top
+    J = (shifted.logsumexp(axis=1) - shifted[rows, labels]).mean()
     J.label = "J"
     return J
 
 
 def logistic_loss(z: Value, y: Value) -> Value:
-    """softplus(z) - y*z without checking y: for callers that validated the labels once.
+    """The cross-entropy of logits z and labels y (0 and 1), without checking y:
+    for callers that validated the labels once.
 
     The models check y when ``fit`` starts, so each training step skips the
-    O(m) check ``binary_cross_entropy`` makes.
+    O(m) check ``binary_cross_entropy`` makes.  -log a = softplus(-z) where
+    y = 1 and -log(1 - a) = softplus(z) where y = 0, so L = softplus((1 - 2y)·z):
+    one softplus of ±z exactly, and dL/dz = a - y.  The sign 1 - 2y is computed
+    from the labels (the node y stays in the graph) but takes no gradient, so
+    backward runs through two nodes, the product and the softplus.  A label that takes a
+    gradient gets the form y·softplus(-z) + (1 - y)·softplus(z), equal for
+    labels 0 and 1 but with dL/dy = -z, as in PyTorch.
     """
-    loss = z.softplus() - y * z
+    if y.requires_grad:
+        loss = y * (-z).softplus() + (1.0 - y) * z.softplus()
+    else:
+        loss = ((1.0 - 2.0 * y) * z).softplus()
+    loss.label = "L"
+    return loss
+
+
+#: The forms of a one-example picture: the notes' graph, or the stable one training uses.
+FORMS = ("notes", "stable")
+
+
+def check_form(form: object) -> str:
+    if not isinstance(form, str) or form not in FORMS:
+        raise ValueError(f"form must be one of {FORMS}, got {form!r:.40}")
+    return form
+
+
+def notes_logistic_loss(z: Value, y: Value, a_label: str = "a") -> Value:
+    """L(a, y) = -(y log a + (1 - y) log(1 - a)) with a = σ(z): the notes' graph of
+    one example's loss, z → a → L, for pictures (the notes derive da and dz on it).
+
+    Equal to :func:`logistic_loss` where 1 - a keeps its digits, but a
+    confident prediction (|z| above about 36) rounds a to 0 or 1, and then log a
+    or log(1 - a) is -∞ in 64-bit floats: a ValueError says so, and the stable
+    form computes that loss.
+
+    >>> a = notes_logistic_loss(Value(0.0, label="z"), Value(1.0, label="y"))
+    >>> round(a.data, 6)                 # log 2
+    0.693147
+    """
+    a = z.sigmoid()
+    a.label = a_label
+    values = np.ravel(a.data)
+    rounded = (values == 0.0) | (values == 1.0)
+    if rounded.any():
+        i = int(np.argmax(rounded))
+        raise ValueError(
+            f"{a_label} = σ(z) rounds to {values[i]:g} at z = {np.ravel(z.data)[i]:.4g}, so "
+            "the notes' log a or log(1 - a) is -inf in 64-bit floats; form='stable' computes "
+            "this loss"
+        )
+    loss = -(y * a.log() + (1.0 - y) * (1.0 - a).log())
     loss.label = "L"
     return loss
 

@@ -8,9 +8,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from graphgrad.nn.activations import activate, check_activation
 from graphgrad.value import Value
-
-ACTIVATIONS = ("sigmoid", "relu", "tanh", "linear")
 
 
 class Neuron:
@@ -47,8 +46,7 @@ class Neuron:
     ) -> None:
         if isinstance(nx, bool) or not isinstance(nx, numbers.Integral) or nx < 1:
             raise ValueError(f"nx must be a positive int (the number of inputs), got {nx!r}")
-        if activation not in ACTIVATIONS:
-            raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
+        check_activation(activation)
         if (layer is None) != (unit is None):
             raise ValueError("give both layer and unit (a unit of a layer), or neither")
         for name, index in (("layer", layer), ("unit", unit)):
@@ -109,7 +107,7 @@ class Neuron:
         z = self.logit(x)
         if self.activation == "linear":
             return z
-        a: Value = getattr(z, self.activation)()
+        a = activate(self.activation, z)
         a.label = self._a_label
         return a
 

@@ -12,16 +12,17 @@ import numpy as np
 from graphgrad.functional import gradient_and_hessian
 from graphgrad.graph import describe
 from graphgrad.mode import no_grad
-from graphgrad.nn._checks import check_lr
+from graphgrad.nn._checks import check_lr, check_positive
 from graphgrad.value import Array, Data, Value
 
 
 class Optimizer:
     """What the optimizers share: the parameters, ``zero_grad`` and an all-or-nothing ``step``.
 
-    A subclass computes the new data of every parameter (and its own new
-    state) from the gradients that ``backward()`` left; ``step`` assigns them
-    only when every one is finite, so a diverging step changes nothing.
+    A subclass computes the new data of every parameter that has a gradient
+    (and its own new state) from the gradients that ``backward()`` left;
+    ``step`` assigns them only when every one is finite, so a diverging step
+    changes nothing.
     """
 
     #: How errors name the method ("gradient descent diverged at 'w' ...").
@@ -36,44 +37,53 @@ class Optimizer:
         self.steps: int = 0
 
     def zero_grad(self) -> None:
-        """Set every parameter's gradient to 0.
+        """Set every parameter's gradient to None: it has none until a ``backward()``
+        reaches it.
 
-        ``backward()`` recomputes gradients from zero, so a training loop does
-        not need this; it is here for loops written as PyTorch's are.
+        ``backward()`` sets the gradient of every node it reaches, from zero;
+        a parameter the cost does not depend on keeps the gradient it had, and
+        ``step`` would apply it again.  After ``zero_grad`` such a parameter
+        has no gradient, and ``step`` leaves it alone, as ``torch.optim`` does.
         """
         for p in self.parameters:
-            p.grad = 0.0 if type(p.data) is float else np.zeros_like(p.data)
+            p.grad = None
 
     def step(self) -> None:
-        """Update every parameter from its gradient, recording no graph.
+        """Update every parameter that has a gradient, recording no graph.
 
-        Raises OverflowError naming the parameter if an update leaves the
-        finite floats (a learning rate far too large); nothing is changed then.
+        A parameter whose gradient is None (``zero_grad``, then a cost that
+        does not depend on it) is skipped: no weight decay, no momentum, no
+        change to its Adam moments or step count.  Raises OverflowError naming
+        the parameter if an update leaves the finite floats (a learning rate
+        far too large); nothing is changed then.
         """
+        live = [i for i, p in enumerate(self.parameters) if p.grad is not None]
+        parameters = [self.parameters[i] for i in live]
         datas = [
             p.data if type(p.data) is np.ndarray else np.asarray(p.data, dtype=np.float64)
-            for p in self.parameters
+            for p in parameters
         ]
-        grads = [_grad_array(p) for p in self.parameters]
+        grads = [_grad_array(p) for p in parameters]
         # Overflow gives inf (and inf - inf NaN), found below with the parameter it hit.
         with np.errstate(all="ignore"):
-            updated, commit = self._update(datas, grads)
-        for p, data in zip(self.parameters, updated, strict=True):
+            updated, commit = self._update(live, datas, grads)
+        for p, data in zip(parameters, updated, strict=True):
             if not np.isfinite(data).all():
                 raise OverflowError(
                     f"{self.method} diverged at {describe(p)}: the update is too large for a "
                     f"64-bit float; try a smaller learning rate than {self.lr}"
                 )
         # Assign only when every update succeeded, so a failure changes nothing.
-        for p, data in zip(self.parameters, updated, strict=True):
+        for p, data in zip(parameters, updated, strict=True):
             p.data = float(data) if type(p.data) is float else data
         commit()
         self.steps += 1
 
     def _update(
-        self, datas: list[Array], grads: list[Array]
+        self, indices: list[int], datas: list[Array], grads: list[Array]
     ) -> tuple[list[Array], Callable[[], None]]:
-        """The new data of each parameter, and a function that keeps the new state."""
+        """The new data of the parameters ``indices`` (those with a gradient), from
+        their data and gradients, and a function that keeps the new state."""
         raise NotImplementedError
 
 
@@ -114,12 +124,12 @@ class SGD(Optimizer):
         self._velocity: list[Array | None] = [None] * len(self.parameters)
 
     def _update(
-        self, datas: list[Array], grads: list[Array]
+        self, indices: list[int], datas: list[Array], grads: list[Array]
     ) -> tuple[list[Array], Callable[[], None]]:
         lr, momentum, decay = self.lr, self.momentum, self.weight_decay
         velocity = list(self._velocity)
         updated = []
-        for i, (p, g) in enumerate(zip(datas, grads, strict=True)):
+        for i, p, g in zip(indices, datas, grads, strict=True):
             if decay:
                 g = g + decay * p
             if momentum:
@@ -154,8 +164,8 @@ class GradientDescent(SGD):
 class Adam(Optimizer):
     """Adam, as ``torch.optim.Adam``: momentum and RMSprop with bias correction.
 
-    Each step t (from 1), for each parameter p with gradient g, β1, β2 =
-    ``betas`` and ε = ``eps``:
+    Each step, for each parameter p with a gradient g (t counts the steps that
+    updated p, from 1), β1, β2 = ``betas`` and ε = ``eps`` > 0:
 
     - with ``weight_decay`` λ: g := g + λ·p (L2, added to the gradient);
     - m := β1·m + (1 − β1)·g, v := β2·v + (1 − β2)·g² (both start at 0);
@@ -187,22 +197,28 @@ class Adam(Optimizer):
     ) -> None:
         super().__init__(parameters, lr)
         self.betas: tuple[float, float] = _betas(betas)
-        self.eps: float = _non_negative(eps, "eps")
+        # ε > 0: where a gradient element has been exactly 0, v is 0 and only ε keeps
+        # the step from being 0 / 0.
+        self.eps: float = check_positive(eps, "eps")
         self.weight_decay: float = _non_negative(weight_decay, "weight_decay")
         zeros = [np.zeros_like(np.asarray(p.data, dtype=np.float64)) for p in self.parameters]
         self._m: list[Array] = zeros
         self._v: list[Array] = [z.copy() for z in zeros]
+        # Each parameter's own step count t, as torch.optim keeps it: a step that
+        # skips a parameter (no gradient) does not advance its bias corrections.
+        self._t: list[int] = [0] * len(self.parameters)
 
     def _update(
-        self, datas: list[Array], grads: list[Array]
+        self, indices: list[int], datas: list[Array], grads: list[Array]
     ) -> tuple[list[Array], Callable[[], None]]:
         beta1, beta2 = self.betas
-        t = self.steps + 1
-        step_size = self.lr / (1.0 - beta1**t)
-        correction2 = (1.0 - beta2**t) ** 0.5
         decay, decoupled = self.weight_decay, self.decoupled
-        new_m, new_v, updated = [], [], []
-        for p, g, m, v in zip(datas, grads, self._m, self._v, strict=True):
+        new_m, new_v, new_t = list(self._m), list(self._v), list(self._t)
+        updated = []
+        for i, p, g in zip(indices, datas, grads, strict=True):
+            m, v, t = self._m[i], self._v[i], self._t[i] + 1
+            step_size = self.lr / (1.0 - beta1**t)
+            correction2 = (1.0 - beta2**t) ** 0.5
             if decay and decoupled:
                 p = p * (1.0 - self.lr * decay)
             elif decay:
@@ -211,11 +227,10 @@ class Adam(Optimizer):
             v = v * beta2 + (1.0 - beta2) * g * g
             denominator = np.sqrt(v) / correction2 + self.eps
             updated.append(p + -step_size * (m / denominator))
-            new_m.append(m)
-            new_v.append(v)
+            new_m[i], new_v[i], new_t[i] = m, v, t
 
         def commit() -> None:
-            self._m, self._v = new_m, new_v
+            self._m, self._v, self._t = new_m, new_v, new_t
 
         return updated, commit
 
@@ -301,6 +316,9 @@ class Newton:
 
     def __init__(self, parameters: Iterable[Value]) -> None:
         self.parameters = _leaf_parameters(parameters, "Newton", "Newton's method")
+        # The curvature of each parameter at the first step: what "nearly singular"
+        # is measured against later (see step).
+        self._first_curvature: Array | None = None
 
     def step(self, cost: Value) -> None:
         """Move the parameters by one Newton step on ``cost`` (a scalar Value).
@@ -309,7 +327,9 @@ class Newton:
         constant or duplicated feature, or classes a hyperplane separates
         perfectly, where the cost has no minimum), judged after scaling each
         parameter to unit curvature so that the units of the features do not
-        matter, and OverflowError if the step leaves the finite floats.  On
+        matter, or when a parameter's curvature has fallen below 2⁻⁵² of its
+        curvature at the first step; OverflowError if the step leaves the
+        finite floats.  On
         error the parameters are unchanged.
         """
         gradients, blocks = gradient_and_hessian(cost, self.parameters)
@@ -328,6 +348,12 @@ class Newton:
         # or a flat direction (a zero on the diagonal) stays singular at any scale.
         curvature = np.abs(np.diag(H))
         if not np.isfinite(H).all() or not np.all(curvature > 0.0):
+            raise ArithmeticError(_SINGULAR)
+        # A curvature fallen below 2^-52 of where the run started is flat to the
+        # precision of the floats, whatever the units: the cost of classes that a
+        # hyperplane separates flattens so, step after step, towards no minimum.
+        first = self._first_curvature
+        if first is not None and np.any(curvature < first * np.finfo(np.float64).eps):
             raise ArithmeticError(_SINGULAR)
         scale = 1.0 / np.sqrt(curvature)
         H_scaled = H * np.outer(scale, scale)
@@ -352,6 +378,8 @@ class Newton:
         # Assign only when every update succeeded, so a failure changes nothing.
         for p, data in zip(self.parameters, updated, strict=True):
             p.data = data
+        if first is None:
+            self._first_curvature = curvature
 
 
 _SINGULAR = (

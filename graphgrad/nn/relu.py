@@ -32,8 +32,8 @@ class ReLURegressor(NeuronModel):
         y_hat.label = "ŷ"
         return squared_error(y_hat, y)
 
-    def _check_targets(self, y: object, m: int) -> Array:
-        return check_y(y, m)
+    def _check_targets(self, y: object, m: int, nx: int | None = None) -> Array:
+        return check_y(y, m, nx=nx)
 
     def _initial_parameters(self, X: Array, y: Array) -> tuple[Array, float]:
         return np.zeros(X.shape[1]), max(float(np.mean(y)), 0.0)
