@@ -22,6 +22,7 @@ so ``import graphgrad`` stays light: ``Drawing`` is loaded on first use.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Unpack
@@ -177,11 +178,19 @@ class DrawingParts:
     labels: dict[str, tuple[str, ...]]
 
 
-def drawing_parts(view: View, *, element_ids: bool = False) -> DrawingParts:
+def drawing_parts(
+    view: View,
+    *,
+    element_ids: bool = False,
+    layout_labels: Mapping[str, Sequence[str]] | None = None,
+) -> DrawingParts:
     """The drawing of ``view``, with its parts' labels (what :func:`draw` draws).
 
     With ``element_ids`` the DOT gives every node and edge its id, so that the
     parts can be found in the SVG; the picture looks the same either way.
+    ``layout_labels``: text to lay some parts out for, by id, in place of
+    their own (a page that changes the numbers sizes each box for the widest
+    it will show); ``labels`` still holds the parts' own text.
     """
     options = view.options
     index = view.index
@@ -191,10 +200,14 @@ def drawing_parts(view: View, *, element_ids: bool = False) -> DrawingParts:
     label_attr = "label" if in_layout else "xlabel"
     labels: dict[str, tuple[str, ...]] = {}
 
-    def part(element: str, attrs: dict[str, str], label: list[str] | None) -> str:
-        """The attribute list of one node or edge, noting its label."""
+    def part(
+        element: str, attrs: dict[str, str], label: list[str] | None, key: str = "label"
+    ) -> str:
+        """The attribute list of one node or edge (its label under ``key``), noting its label."""
         if label is not None:
             labels[element] = tuple(printable(line) for line in label)
+            if layout_labels is not None and element in layout_labels:
+                attrs = {**attrs, key: dot_string(*layout_labels[element])}
         if element_ids:
             attrs = {"id": f'"{element}"', **attrs}
         return " " + _attrs(**attrs) if attrs else ""
@@ -228,7 +241,8 @@ def drawing_parts(view: View, *, element_ids: bool = False) -> DrawingParts:
             label = _edge_label(node, position, view) if options.show_derivatives else None
             edge_attrs = {} if label is None else {label_attr: dot_string(*label)}
             lines.append(
-                f"{ids[x]} -> {op_name}" + part(input_edge_id(i, position), edge_attrs, label)
+                f"{ids[x]} -> {op_name}"
+                + part(input_edge_id(i, position), edge_attrs, label, label_attr)
             )
     if not in_layout and any(element.startswith("gg-in") for element in labels):
         _warn_labels_may_overlap(view)

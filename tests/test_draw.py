@@ -857,3 +857,33 @@ def test_a_value_too_big_to_draw_says_so_in_its_text_form() -> None:
     assert text.startswith(repr(big)) and "not drawn" in text and "graphgrad.draw(" in text
     small = notes_graph()["J"]
     assert pretty(small) == repr(small)
+
+
+def test_a_mean_that_is_rounding_noise_is_drawn_as_zero() -> None:
+    centred = np.array([0.1, 0.2, -0.3, 0.3, -0.2, -0.1])
+    assert 0 < abs(float(np.mean(centred))) < 1e-15  # what the floats make of it
+    X = Value(centred, label="X")
+    J = (X * X).sum()
+    J.label = "J"
+    texts = [v["label"] for v in parse_dot(draw(J).source)[0].values()]
+    assert "X = shape (6,)\nmean 0, min -0.3, max 0.3" in texts
+    # A mean that is small but shown at the array's digits stays as it is.
+    X.data = centred + 0.001
+    texts = [v["label"] for v in parse_dot(draw(J).source)[0].values()]
+    assert "X = shape (6,)\nmean 0.001, min -0.299, max 0.301" in texts
+
+
+def test_a_drawing_is_of_a_public_class_and_the_notebook_plumbing_is_not_top_level() -> None:
+    import graphviz
+
+    from graphgrad.draw import Drawing
+
+    drawing = draw(notes_graph()["J"])
+    assert type(drawing) is Drawing and isinstance(drawing, graphviz.Digraph)
+    assert f"{Drawing.__module__}.{Drawing.__qualname__}" == "graphgrad.drawing.Drawing"
+    import graphgrad
+
+    assert "display_note" not in dir(graphgrad) and "display_svg" not in dir(graphgrad)
+    assert callable(draw_module.display_note) and callable(draw_module.display_svg)
+    with pytest.raises(AttributeError, match="no attribute 'Drawings'"):
+        draw_module.Drawings  # noqa: B018
