@@ -57,6 +57,10 @@ PLOTTED_DIGITS = 4
 #: Decimals of the positions a page stores, as fractions of its plot's side.
 PLOT_DECIMALS = 4
 MAX_STEP_NAME_CHARS = 40
+#: A graph at most this wide (px, as drawn) stands beside the plots, at its size;
+#: a wider one spans the page above them (a page is about 1,070 px wide, the plots
+#: take at least 280).
+BESIDE_MAX_PX = 800
 
 
 @dataclass(frozen=True)
@@ -262,6 +266,7 @@ class TrainingRecorder:
             shows += " and the decision boundary"
         body = fill(
             asset("training.html"),
+            layout="gg-beside" if picture_width_px(svg) <= BESIDE_MAX_PX else "gg-across",
             title=html.escape(self._title),
             example=html.escape(self._example_text),
             shows=html.escape(shows),
@@ -283,6 +288,14 @@ def _part_order(part: str) -> tuple[int, str]:
     # Numbered parts in the drawing's order (gg-n3 before gg-n12), ops and edges after.
     digits = "".join(ch if ch.isdigit() else " " for ch in part).split()
     return (int(digits[0]) if digits else -1, part)
+
+
+def picture_width_px(svg: str) -> float:
+    """How wide Graphviz drew the picture, in CSS pixels (it writes points)."""
+    import re
+
+    found = re.search(r'<svg[^>]*\swidth="([\d.]+)pt"', svg)
+    return float(found.group(1)) * 4 / 3 if found else 0.0
 
 
 def plotted(x: float) -> float:

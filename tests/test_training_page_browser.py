@@ -122,21 +122,21 @@ OVERFLOWS = """() => {
 
 
 def shrinking_run(tmp_path: Path) -> Path:
-    """A run whose numbers get shorter as it trains: the last snapshot's layout alone
-    would be too narrow for the first ones."""
-    w = Value(12345.678, label="w")
-    x = 0.87654
+    """A run whose numbers get shorter as it trains, down to 1 and 0 at the end: the
+    last snapshot's layout alone would be too narrow for the first ones."""
+    weights = [12345.678, 2345.6, 345.6, 45.6, 1.0]
+    w = Value(weights[0], label="w")
 
     def example() -> tuple[Value, list[Value]]:
-        loss = (w * x - 1.0) ** 2
+        loss = (w * 1.0 - 1.0) ** 2
         loss.label = "L"
         return loss, [w]
 
     recorder = TrainingRecorder(4, example, every=1, title="shrinking")
     recorder.start()
     for epoch in range(1, 5):
-        w.data = 1.0 + (w.data - 1.0) / 1000.0
-        recorder.epoch_done(epoch, (w.data * x - 1.0) ** 2)
+        w.data = weights[epoch]
+        recorder.epoch_done(epoch, (w.data - 1.0) ** 2)
     return recorder.write(tmp_path / "shrinking.html")
 
 
@@ -148,7 +148,7 @@ def test_every_text_fits_its_box_at_every_epoch(browser: Any, tmp_path: Path) ->
             assert page.evaluate(OVERFLOWS) == [], index
             if index == 0:
                 assert "w = 1.235e+04" in graph_texts(page)
-        assert "w = 1" in graph_texts(page)
+        assert {"w = 1", "dw = 0", "L = 0"} <= set(graph_texts(page))
         problems.assert_none()
 
 
