@@ -308,7 +308,7 @@ def _warn_labels_may_overlap(view: View) -> None:
         "leave the labels out with show_derivatives=False, or lower max_nodes= to be "
         "stopped before drawing graphs this large",
         DrawingWarning,
-        stacklevel=level - 1,
+        stacklevel=level,
     )
 
 

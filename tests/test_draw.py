@@ -727,6 +727,7 @@ def test_edge_labels_leave_the_layout_of_graphs_too_connected_for_it_with_a_warn
     with pytest.warns(DrawingWarning, match=r"may overlap.*depth=N.*max_nodes=") as caught:
         large = draw(fan_out(100)).source
     assert len(caught) == 1  # once for the drawing, not once per label
+    assert caught[0].filename == __file__  # at the caller's line
     assert "forcelabels=true" in large and '[xlabel="∂' in large
     assert "concentrate=true" in large  # the edges from x share one path
     assert '[label="∂' not in large
