@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +78,12 @@ def show_progress(args: argparse.Namespace) -> bool | None:
     return False if args.no_progress else None
 
 
+# One colour per class, as the notes draw the planar data (red y = 0, blue y = 1): the
+# points in the full colour, the region the model gives the class in a pale tint of it.
+CLASS_COLOURS = ("#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
+REGION_ALPHA = 0.25
+
+
 def plot_decision_boundary(
     ax: Any,
     predict: Callable[[np.ndarray], np.ndarray],
@@ -85,9 +91,19 @@ def plot_decision_boundary(
     y: np.ndarray,
     title: str,
     resolution: int = 200,
-) -> None:
+    class_names: Sequence[str] | None = None,
+    legend: bool = True,
+) -> list[Any]:
     """The classes ``predict`` gives over the plane around X, shaded, with the examples
-    on top, coloured by their class (as the notes' plot_decision_boundary draws them)."""
+    on top, coloured by their class (as the notes' plot_decision_boundary draws them).
+
+    The axes are the two features x1 and x2; with ``legend`` the axes name each
+    class (``class_names``, else y = 0, y = 1, ...).  Returns one legend handle per
+    class, for a figure that shows one legend for several plots.
+    """
+    from matplotlib.colors import to_rgb
+    from matplotlib.lines import Line2D
+
     margin = 0.1 * (X.max(axis=0) - X.min(axis=0)) + 0.1
     low, high = X.min(axis=0) - margin, X.max(axis=0) + margin
     xx, yy = np.meshgrid(
@@ -95,11 +111,29 @@ def plot_decision_boundary(
     )
     classes = predict(np.column_stack([xx.ravel(), yy.ravel()])).reshape(xx.shape)
     k = int(max(classes.max(), y.max())) + 1
-    # The same colour for a class's region and its points: both scaled to [-0.5, k - 0.5].
-    ax.contourf(xx, yy, classes, levels=np.arange(k + 1) - 0.5, cmap="Spectral", alpha=0.3)
-    ax.scatter(X[:, 0], X[:, 1], c=y, cmap="Spectral", vmin=-0.5, vmax=k - 0.5, s=10,
-               edgecolors="k", linewidths=0.2)  # fmt: skip
-    ax.set(title=title, xticks=[], yticks=[])
+    if k > len(CLASS_COLOURS):
+        raise ValueError(f"at most {len(CLASS_COLOURS)} classes can be drawn, got {k}")
+    colours = CLASS_COLOURS[:k]
+    # The pale tints, mixed with white here rather than drawn translucent, so that
+    # the region's colour is the same whatever is behind it.
+    tints = [tuple(REGION_ALPHA * c + (1 - REGION_ALPHA) for c in to_rgb(colour))
+             for colour in colours]  # fmt: skip
+    ax.contourf(xx, yy, classes, levels=np.arange(k + 1) - 0.5, colors=tints)
+    ax.scatter(X[:, 0], X[:, 1], c=[colours[int(label)] for label in y], s=12,
+               edgecolors="k", linewidths=0.3)  # fmt: skip
+    names = list(class_names) if class_names is not None else [f"y = {i}" for i in range(k)]
+    if len(names) != k:
+        raise ValueError(f"class_names names {len(names)} classes, the plot has {k}")
+    handles = [
+        Line2D([], [], linestyle="", marker="o", markersize=6, markerfacecolor=colour,
+               markeredgecolor="k", markeredgewidth=0.3, label=name)
+        for colour, name in zip(colours, names, strict=True)
+    ]  # fmt: skip
+    ax.set(title=title, xlabel="x1", ylabel="x2", xlim=(low[0], high[0]), ylim=(low[1], high[1]))
+    if legend:
+        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=9,
+                  title="class", title_fontsize=9, frameon=False)  # fmt: skip
+    return handles
 
 
 def matplotlib_pyplot() -> Any:

@@ -96,8 +96,29 @@ def main(argv: list[str] | None = None) -> None:
     print(f"files in {out}: {', '.join(OUTPUTS)}")
 
 
-def draw_network(plt: Any, mlp: MLP, target: Path) -> None:
-    """The network as the notes draw it: a column of circles per layer, a line per weight."""
+INPUT_RADIUS = 0.045  # the circles of the inputs and the output (axes units)
+HIDDEN_BOX = (0.14, 0.05)  # half the width and half the height of a hidden unit's box
+
+
+def _edge_point(centre: tuple[float, float], towards: tuple[float, float],
+                half: tuple[float, float] | None) -> tuple[float, float]:  # fmt: skip
+    """Where the line from ``centre`` to ``towards`` leaves a node: its circle
+    (``half`` None) or its box of half-width and half-height ``half``."""
+    dx, dy = towards[0] - centre[0], towards[1] - centre[1]
+    if half is None:
+        t = INPUT_RADIUS / float(np.hypot(dx, dy))
+    else:
+        t = min(half[0] / abs(dx) if dx else np.inf, half[1] / abs(dy) if dy else np.inf)
+    return centre[0] + t * dx, centre[1] + t * dy
+
+
+def network_figure(plt: Any, mlp: MLP) -> Any:
+    """The network as the notes draw it: a column of nodes per layer, a line per weight.
+
+    The inputs and the output are circles named beside them, away from the
+    lines; the hidden units are boxes with their names inside.  Each line runs
+    between the nodes' edges, so no line crosses a name.
+    """
     first, second = mlp.layers
     columns = [list(FEATURES), [f"{name}?" for name in HIDDEN], ["price ŷ"]]
     weights = [first.w.data, second.w.data]  # (inputs, outputs) of each layer
@@ -106,25 +127,40 @@ def draw_network(plt: Any, mlp: MLP, target: Path) -> None:
     for i, names in enumerate(columns):
         ys = np.linspace(0.85, 0.15, len(names)) if len(names) > 1 else np.array([0.5])
         positions.append([(0.12 + 0.38 * i, float(y)) for y in ys])
+    shape = [None, HIDDEN_BOX, None]
     largest = max(float(np.abs(w).max()) for w in weights)
     for layer, w in enumerate(weights):
-        for j, (x0, y0) in enumerate(positions[layer]):
-            for k, (x1, y1) in enumerate(positions[layer + 1]):
+        for j, start in enumerate(positions[layer]):
+            for k, end in enumerate(positions[layer + 1]):
+                x0, y0 = _edge_point(start, end, shape[layer])
+                x1, y1 = _edge_point(end, start, shape[layer + 1])
                 width = 0.5 + 4.0 * abs(w[j, k]) / largest
                 color = "tab:blue" if w[j, k] > 0 else "tab:red"
                 ax.plot([x0, x1], [y0, y1], color=color, linewidth=width, alpha=0.7, zorder=1)
     for i, names in enumerate(columns):
         for name, (x, y) in zip(names, positions[i], strict=True):
-            ax.add_patch(plt.Circle((x, y), 0.045, color="white", ec="black", zorder=2))
-            side = {0: -0.06, 1: 0.0, 2: 0.06}[i]
-            align = {0: "right", 1: "center", 2: "left"}[i]
-            ax.text(x + side, y - (0.08 if i == 1 else 0.0), name, ha=align, va="center",
-                    fontsize=10, zorder=3)  # fmt: skip
+            if i == 1:
+                half_w, half_h = HIDDEN_BOX
+                corner = (x - half_w, y - half_h)
+                box = plt.Rectangle(corner, 2 * half_w, 2 * half_h, facecolor="white",
+                                    edgecolor="black", zorder=2)  # fmt: skip
+                ax.add_patch(box)
+                ax.text(x, y, name, ha="center", va="center", fontsize=10, zorder=3)
+                continue
+            ax.add_patch(plt.Circle((x, y), INPUT_RADIUS, color="white", ec="black", zorder=2))
+            side, align = (-0.06, "right") if i == 0 else (0.06, "left")
+            ax.text(x + side, y, name, ha=align, va="center", fontsize=10, zorder=3)
     ax.text(0.5, 0.97, "x (4 inputs) → hidden ReLU units → price: each line a weight "
             "(blue > 0, red < 0)", ha="center", fontsize=9)  # fmt: skip
     ax.set(xlim=(-0.15, 1.15), ylim=(0.0, 1.0), aspect="equal")
     ax.axis("off")
     fig.tight_layout()
+    return fig
+
+
+def draw_network(plt: Any, mlp: MLP, target: Path) -> None:
+    """network_figure, saved to ``target``."""
+    fig = network_figure(plt, mlp)
     fig.savefig(target, dpi=100)
     plt.close(fig)
 

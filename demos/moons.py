@@ -135,8 +135,11 @@ def main(argv: list[str] | None = None) -> None:
             return (mlp(points).data[:, 0] > 0).astype(int)
 
     plt = matplotlib_pyplot()
-    fig, ax = plt.subplots(figsize=(5, 4.5))
-    plot_decision_boundary(ax, predict, X, labels, f"MLP 2-16-16-1, accuracy {accuracies[-1]:.0%}")
+    fig, ax = plt.subplots(figsize=(6, 4.5))
+    plot_decision_boundary(
+        ax, predict, X, labels, f"MLP 2-16-16-1, accuracy {accuracies[-1]:.0%}",
+        class_names=["upper moon (y = -1)", "lower moon (y = 1)"],
+    )  # fmt: skip
     fig.tight_layout()
     fig.savefig(out / OUTPUTS[0], dpi=100)
     plt.close(fig)

@@ -64,15 +64,20 @@ def main(argv: list[str] | None = None) -> None:
         )
 
     plt = matplotlib_pyplot()
-    fig, axes = plt.subplots(2, 4, figsize=(13, 6.8))
-    plot_decision_boundary(
-        axes[0, 0], linear.predict, X, y, f"logistic regression: {linear.score(X, y):.0%}"
+    fig, axes = plt.subplots(2, 4, figsize=(13, 7.2), layout="constrained")
+    handles = plot_decision_boundary(
+        axes[0, 0],
+        linear.predict,
+        X,
+        y,
+        f"logistic regression: {linear.score(X, y):.0%}",
+        legend=False,
     )
     for ax, (n_h, model) in zip(axes.ravel()[1:], models.items(), strict=True):
         title = f"{n_h} hidden unit{'s' if n_h > 1 else ''}: {model.score(X, y):.0%}"
-        plot_decision_boundary(ax, model.predict, X, y, title)
+        plot_decision_boundary(ax, model.predict, X, y, title, legend=False)
     fig.suptitle(f"One hidden tanh layer, {args.epochs} epochs of gradient descent")
-    fig.tight_layout()
+    fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), frameon=False)
     fig.savefig(out / OUTPUTS[0], dpi=80)
     plt.close(fig)
     print(f"files in {out}: {', '.join(OUTPUTS)}")

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from _houses import make_houses, standardize
@@ -52,6 +53,32 @@ def train(sizes: list[int], activation: str, X: Value, y: np.ndarray, lr: float,
     return history
 
 
+def curves_figure(plt: Any, curves: dict[tuple[str, str], list[float]]) -> Any:
+    """The cost curves of each network with each activation, and the two slopes.
+
+    Every legend sits where no curve runs: above the slopes, in a band the
+    y-axis leaves free for it.
+    """
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4))
+    for ax, title in zip(axes[:2], NETWORKS, strict=True):
+        for activation, style in (("sigmoid", "tab:orange"), ("relu", "tab:blue")):
+            history = curves[title, activation]
+            ax.semilogy(np.arange(1, len(history) + 1), history, color=style, label=activation)
+        ax.set(xlabel="step", ylabel="cost J (log scale)", title=title)
+        ax.legend(loc="upper right")
+        ax.grid(alpha=0.3)
+    z = np.linspace(-6.0, 6.0, 400)
+    s = ops.sigmoid(z)
+    axes[2].plot(z, s * (1.0 - s), color="tab:orange", label="sigmoid: σ'(z) = σ(1 - σ) ≤ 1/4")
+    axes[2].plot(z, ops.step(z), color="tab:blue", label="ReLU: 1 where z > 0")
+    axes[2].set(xlabel="z", ylabel="slope g'(z)", title="the slope backward propagation uses",
+                ylim=(-0.05, 1.45), yticks=[0.0, 0.25, 0.5, 0.75, 1.0])  # fmt: skip
+    axes[2].legend(loc="upper left", fontsize=9)
+    axes[2].grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_options(argv, __doc__.split("\n")[0], lr=0.03, epochs=500)
     if not args.lr > 0 or args.epochs < 1:
@@ -73,22 +100,7 @@ def main(argv: list[str] | None = None) -> None:
             print(f"  {title}, {activation:>7}: cost {history[-1]:.4f} at the end, {when}")
 
     plt = matplotlib_pyplot()
-    fig, axes = plt.subplots(1, 3, figsize=(14, 4))
-    for ax, title in zip(axes[:2], NETWORKS, strict=True):
-        for activation, style in (("sigmoid", "tab:orange"), ("relu", "tab:blue")):
-            history = curves[title, activation]
-            ax.semilogy(np.arange(1, len(history) + 1), history, color=style, label=activation)
-        ax.set(xlabel="step", ylabel="cost J (log scale)", title=title)
-        ax.legend()
-        ax.grid(alpha=0.3)
-    z = np.linspace(-6.0, 6.0, 400)
-    s = ops.sigmoid(z)
-    axes[2].plot(z, s * (1.0 - s), color="tab:orange", label="sigmoid: σ'(z) = σ(1 - σ) ≤ 1/4")
-    axes[2].plot(z, ops.step(z), color="tab:blue", label="ReLU: 1 where z > 0")
-    axes[2].set(xlabel="z", ylabel="slope g'(z)", title="the slope backward propagation uses")
-    axes[2].legend(loc="center left")
-    axes[2].grid(alpha=0.3)
-    fig.tight_layout()
+    fig = curves_figure(plt, curves)
     fig.savefig(out / OUTPUTS[0], dpi=80)
     plt.close(fig)
     print(f"files in {out}: {', '.join(OUTPUTS)}")

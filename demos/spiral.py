@@ -68,8 +68,11 @@ def main(argv: list[str] | None = None) -> None:
             return np.argmax(mlp(points).data, axis=1)
 
     plt = matplotlib_pyplot()
-    fig, ax = plt.subplots(figsize=(5, 4.5))
-    plot_decision_boundary(ax, predict, X, y, f"softmax over 3 classes: {accuracies[-1]:.0%}")
+    fig, ax = plt.subplots(figsize=(6, 4.5))
+    plot_decision_boundary(
+        ax, predict, X, y, f"softmax over 3 classes: {accuracies[-1]:.0%}",
+        class_names=[f"arm {k + 1} (y = {k})" for k in range(3)],
+    )  # fmt: skip
     fig.tight_layout()
     fig.savefig(out / OUTPUTS[0], dpi=100)
     plt.close(fig)

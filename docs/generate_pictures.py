@@ -63,6 +63,10 @@ DEMOS: list[tuple[list[str], list[str]]] = [
         ["demos/sigmoid_vs_relu.py", "--no-progress", "--output-dir", "{out}"],
         ["sigmoid_vs_relu.png"],
     ),
+    (
+        ["demos/scale.py", "--output-dir", "{out}"],
+        ["scale.png"],
+    ),
 ]
 
 
@@ -86,10 +90,17 @@ def tutorial_house_neuron(path: Path) -> None:
 
 
 def tutorial_logistic_loss(path: Path) -> None:
-    """Tutorial section 8: one example's loss with the tutorial's numbers."""
+    """Tutorial section 9: one example's loss with the tutorial's numbers.
+
+    The example's data x1, x2 and its label y are labelled constant leaves, so
+    that the picture names them (they take no gradient), and 1 - y is a node
+    computed from y.
+    """
     from graphgrad import Value, draw, render
 
-    x1, x2, y = 1.0, 2.0, 1.0
+    x1 = Value(1.0, label="x1", requires_grad=False)
+    x2 = Value(2.0, label="x2", requires_grad=False)
+    y = Value(1.0, label="y", requires_grad=False)
     w1, w2, b = Value(0.5, label="w1"), Value(0.25, label="w2"), Value(-1.0, label="b")
     z = w1 * x1 + w2 * x2 + b
     z.label = "z"

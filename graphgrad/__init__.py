@@ -13,6 +13,7 @@ from graphgrad.draw import draw, render, to_svg
 from graphgrad.explore import explore
 from graphgrad.functional import grad, hessian, value_and_grad
 from graphgrad.mode import is_grad_enabled, no_grad
+from graphgrad.program import Program, compile
 from graphgrad.trace import trace
 from graphgrad.value import Value
 
@@ -23,7 +24,9 @@ __version__ = "0.1.0"
 
 __all__ = [
     "GradcheckError",
+    "Program",
     "Value",
+    "compile",
     "datasets",
     "define_op",
     "draw",

@@ -11,7 +11,7 @@ import math
 import shlex
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from graphgrad import __version__
 from graphgrad.draw import DIRECTIONS, RENDERER_ENV, RENDERERS, RendererError, render, to_svg
@@ -26,6 +26,7 @@ from graphgrad.expr import (
 )
 from graphgrad.formula import check_digits, format_number
 from graphgrad.graph import topological_order
+from graphgrad.program import compile as compile_program
 from graphgrad.trace import trace
 from graphgrad.value import Value
 
@@ -33,27 +34,61 @@ USAGE_ERROR = 2
 FAILURE = 1
 
 
-EXAMPLES = f"""\
-examples:
-  graphgrad grad "3*(a+b*c)" a=5 b=3 c=2
-  graphgrad trace "3*(a+b*c)" a=5 b=3 c=2
-  graphgrad draw "3*(a+b*c)" a=5 b=3 c=2 -o J.svg
-  graphgrad explore "3*(a+b*c)" a=5 b=3 c=2 -o J.html   (open J.html in a browser)
-  graphgrad draw "-(y*log(sigmoid(w*x+b)) + (1-y)*log(1-sigmoid(w*x+b)))" \\
-      w=0.5 x=2 b=0.1 y=1 -o L.svg
-  graphgrad grad --digits 3 -- "-omega*t" omega=2 t=3   (options, then --, then
-                                                       an expression starting with -)
+# Each command's examples: its own --help shows these, graphgrad --help all of them.
+COMMAND_EXAMPLES = {
+    "grad": [
+        'graphgrad grad "3*(a+b*c)" a=5 b=3 c=2',
+        'graphgrad grad --digits 3 -- "-omega*t" omega=2 t=3   (options, then --, then\n'
+        "                                                       an expression starting with -)",
+    ],
+    "trace": ['graphgrad trace "3*(a+b*c)" a=5 b=3 c=2'],
+    "code": [
+        'graphgrad code "3*(a+b*c)" a=5 b=3 c=2',
+        'graphgrad code "-(y*log(sigmoid(w*x+b)) + (1-y)*log(1-sigmoid(w*x+b)))" \\\n'
+        "      w=0.5 x=2 b=0.1 y=1",
+    ],
+    "draw": [
+        'graphgrad draw "3*(a+b*c)" a=5 b=3 c=2 -o J.svg',
+        'graphgrad draw "3*(a+b*c)" a=5 b=3 c=2 --direction TB > J.svg',
+    ],
+    "explore": [
+        'graphgrad explore "3*(a+b*c)" a=5 b=3 c=2 -o J.html   (open J.html in a browser)',
+        'graphgrad explore "-(y*log(sigmoid(w*x+b)) + (1-y)*log(1-sigmoid(w*x+b)))" \\\n'
+        "      w=0.5 x=2 b=0.1 y=1 -o L.html",
+    ],
+}
+_MAIN_EXAMPLES = [
+    COMMAND_EXAMPLES["grad"][0],
+    COMMAND_EXAMPLES["trace"][0],
+    COMMAND_EXAMPLES["code"][0],
+    *COMMAND_EXAMPLES["draw"],
+    *COMMAND_EXAMPLES["explore"],
+    COMMAND_EXAMPLES["grad"][1],
+]
 
+EXPRESSIONS = f"""\
 expressions: numbers, variable names, + - * / **, unary minus, parentheses and
 the functions {", ".join(FUNCTIONS)}. Nothing else is accepted
-and nothing is ever run as code. The output is called J (or out, f, ... when J
-is a variable); dvar means d(output)/dvar. NAME=VALUE and options may come in
-any order after the expression.
+and nothing is ever run as code; a product needs its * (3*(a+b), not 3(a+b)).
+The output is called J (or out, f, ... when J is a variable); dvar means
+d(output)/dvar. NAME=VALUE and options may come in any order after the
+expression.
+"""
 
+PICTURES = f"""\
 pictures (and explorer pages): the system Graphviz `dot` is used when it is on
 PATH, otherwise the embedded renderer (SVG only); choose with --renderer or
 {RENDERER_ENV}.
 """
+
+
+def _epilog(examples: list[str], *paragraphs: str) -> str:
+    lines = "\n".join(f"  {example}" for example in examples)
+    return "\n".join([f"examples:\n{lines}\n", *paragraphs])
+
+
+#: What ``graphgrad --help`` shows after the commands.
+EXAMPLES = _epilog(_MAIN_EXAMPLES, EXPRESSIONS, PICTURES)
 
 
 class UsageError(Exception):
@@ -73,8 +108,21 @@ class _Parser(argparse.ArgumentParser):
     # argparse prints its own message and exits; raising instead lets main()
     # say what is missing or misplaced in this command's terms.  The command
     # parsers are made by add_parser, which uses this class too.
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Before argparse's own __init__, which adds -h.
+        #: The option strings this parser accepts (-o, --output, --digits, ...).
+        self.option_names: set[str] = set()
+        #: The command parsers, by name (on the main parser).
+        self.commands: dict[str, _Parser] = {}
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> NoReturn:
         raise _Rejected(self, message)
+
+    def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
+        action = super().add_argument(*args, **kwargs)
+        self.option_names.update(action.option_strings)
+        return action
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -87,14 +135,16 @@ def _build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"graphgrad {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    # Not required: a bare `graphgrad` prints the help (main() sees no command).
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        paragraphs = [EXPRESSIONS, PICTURES] if name in ("draw", "explore") else [EXPRESSIONS]
         sub = commands.add_parser(
             name,
             help=help_text,
             description=help_text,
-            epilog=EXAMPLES,
+            epilog=_epilog(COMMAND_EXAMPLES[name], *paragraphs),
             formatter_class=argparse.RawDescriptionHelpFormatter,
             usage="%(prog)s [options] EXPRESSION [NAME=VALUE ...]",
         )
@@ -113,6 +163,8 @@ def _build_parser() -> argparse.ArgumentParser:
             help="a value for each variable, e.g. a=5 (anywhere after the expression)",
         )
         sub.set_defaults(command_parser=sub)  # for messages about this command's arguments
+        assert isinstance(sub, _Parser)
+        parser.commands[name] = sub
         return sub
 
     grad = command("grad", "print J and every gradient dvar = dJ/dvar")
@@ -122,6 +174,13 @@ def _build_parser() -> argparse.ArgumentParser:
 
     tracer = command("trace", "print the forward and backward passes step by step")
     tracer.add_argument("--digits", type=int, default=4, help="significant digits (default 4)")
+
+    coder = command(
+        "code",
+        "print the program of both passes, as graphgrad.compile writes it: one line per "
+        "step forward, then one per gradient dvar",
+    )
+    coder.set_defaults(digits=None)
 
     drawer = command("draw", "draw the computation graph (SVG, PNG, PDF or DOT)")
     drawer.add_argument(
@@ -153,16 +212,30 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _lower(text: str) -> str:
+    return text.lower()
+
+
+def _upper(text: str) -> str:
+    return text.upper()
+
+
 def _picture_options(command: argparse.ArgumentParser) -> None:
+    # Either case is accepted: --direction tb is --direction TB.
     command.add_argument(
         "--renderer",
+        type=_lower,
         choices=RENDERERS,
         help=f"Graphviz to use: the system `dot` or the embedded one (default: "
         f"${RENDERER_ENV} or auto)",
     )
     command.add_argument("--digits", type=int, default=4, help="significant digits (default 4)")
     command.add_argument(
-        "--direction", choices=DIRECTIONS, default="LR", help="layout direction (default LR)"
+        "--direction",
+        type=_upper,
+        choices=DIRECTIONS,
+        default="LR",
+        help="layout direction (default LR; either case)",
     )
 
 
@@ -236,6 +309,8 @@ def _run(args: argparse.Namespace) -> int:
         print("\n".join(lines))
     elif args.command == "trace":
         print(trace(J, digits=args.digits))
+    elif args.command == "code":
+        print(compile_program(J).source, end="")
     elif args.command == "explore":
         target = None if args.output is None else page_path(args.output, "the output file")
         page = explore(J, direction=args.direction, digits=args.digits, renderer=args.renderer)
@@ -258,7 +333,7 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-_COMMANDS = ("grad", "trace", "draw", "explore")
+_COMMANDS = ("grad", "trace", "code", "draw", "explore")
 # Output file endings, by command: -oFILE ending so is the option, not an expression.
 _OUTPUT_SUFFIXES = {"draw": (".svg", ".png", ".pdf", ".dot", ".gv"), "explore": PAGE_SUFFIXES}
 
@@ -282,15 +357,37 @@ def _protect_expression(argv: list[str]) -> list[str]:
     return argv
 
 
+def _not_here(command: str, item: str, commands: dict[str, set[str]]) -> str | None:
+    """The message for an option of another command given to ``command``, or None."""
+    option = item.partition("=")[0] if item.startswith("--") else item
+    others = [name for name, options in commands.items() if option in options]
+    if not others or command in others:
+        return None
+    if option in ("-o", "--output"):
+        return (
+            f"{option} is not an option of {command}, which prints to standard output: "
+            f"to save that in a file, redirect it (graphgrad {command} ... > FILE); "
+            f"{' and '.join(others)} write files with -o"
+        )
+    verb = "has" if len(others) == 1 else "have"
+    return f"{option} is not an option of {command} ({' and '.join(others)} {verb} it)"
+
+
 def _parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
     """The arguments, with NAME=VALUE accepted anywhere after the command."""
     # argparse gives the NAME=VALUE list one run of arguments; those after an
     # option (x=1 --digits 3 y=2) come back unrecognized and join the list here.
     args, extras = parser.parse_known_args(argv)
+    if args.command is None:
+        raise _Rejected(parser, f"the command is missing: one of {', '.join(_COMMANDS)}")
+    assert isinstance(parser, _Parser)
+    commands = {name: command.option_names for name, command in parser.commands.items()}
     after_dashes = False
     for item in extras:
         if item == "--" and not after_dashes:
             after_dashes = True
+        elif not after_dashes and (message := _not_here(args.command, item, commands)):
+            raise _Rejected(args.command_parser, message)
         elif item.startswith("-") and not after_dashes and item != "-":
             # Quoted for the shell, and never echoed raw if it holds control characters.
             shown = shlex.quote(item) if item.isprintable() else "EXPRESSION"
@@ -310,10 +407,23 @@ def _parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespa
     return args
 
 
+def _for_the_command_line(message: str) -> str:
+    """A message of the Python API, with its keyword arguments said as this command's options."""
+    for renderer in RENDERERS:
+        message = message.replace(f"renderer={renderer!r}", f"--renderer {renderer}")
+    return message
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command with ``argv`` (default: the process's arguments); return the exit status."""
+    """Run the command with ``argv`` (default: the process's arguments); return the exit status.
+
+    Without arguments, prints the help (and returns 0).
+    """
     parser = _build_parser()
     arguments = list(sys.argv[1:] if argv is None else argv)
+    if not arguments:
+        parser.print_help()
+        return 0
     try:
         args = _parse(parser, _protect_expression(arguments))
     except _Rejected as exc:
@@ -327,7 +437,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The engine's messages name the op and the nodes; they are one line.
         return _fail(str(exc), USAGE_ERROR)
     except RendererError as exc:
-        return _fail(str(exc), FAILURE)
+        return _fail(_for_the_command_line(str(exc)), FAILURE)
     except OSError as exc:
         target = exc.filename if exc.filename is not None else "the output"
         return _fail(f"cannot write {target}: {exc.strerror or exc}", FAILURE)

@@ -36,6 +36,8 @@ import types
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import numpy as np
+
 from graphgrad import ops
 from graphgrad.mode import recording
 from graphgrad.numerics import not_finite
@@ -556,6 +558,121 @@ def _compile_apply(op: Op) -> None:
     op.apply = compile_apply(op)
     for index, dunder in enumerate(op.operators):
         setattr(Value, dunder, op.apply if index == 0 else compile_apply(op, reflected=True))
+
+
+# --- whole programs: a graph's forward and backward pass as one function -------------------
+
+
+def _literal(value: object) -> str | None:
+    """Python source for a parameter that is safe to write out (ints, bools, None,
+    tuples of those), or None for anything else (passed in the namespace)."""
+    if value is None or type(value) in (bool, int):
+        return repr(value)
+    if type(value) is tuple and all(_literal(v) is not None for v in value):
+        return repr(value)
+    return None
+
+
+class ProgramWriter:
+    """Writes the statements of a program (``name = expression``, each expression a
+    tree of :class:`~graphgrad.symbolic.Traced` symbols) as one Python function.
+
+    ``taken`` holds the names of the program's variables; the functions and
+    constants the code uses get names of their own in its namespace, never one
+    of those, and nothing but those names and numbers is written into the source.
+    """
+
+    def __init__(self, taken: set[str]) -> None:
+        self.taken = set(taken) | _RESERVED | {"program"}
+        self.namespace: dict[str, Any] = {}
+        self._keys: dict[int, str] = {}
+
+    def key(self, obj: Any, hint: str) -> str:
+        """The namespace name of ``obj`` (a function or a constant)."""
+        found = self._keys.get(id(obj))
+        if found is not None:
+            return found
+        name = hint if hint.isidentifier() and not keyword.iskeyword(hint) else "f"
+        candidate, n = name, 1
+        while candidate in self.taken or candidate in self.namespace:
+            n += 1
+            candidate = f"{name}_{n}"
+        self.namespace[candidate] = obj
+        self._keys[id(obj)] = candidate
+        return candidate
+
+    def bind(self, name: str, value: Any) -> str:
+        """Put ``value`` in the namespace under ``name``, a variable name of the program
+        that nothing else takes (named data folded to a constant)."""
+        self.namespace[name] = value
+        return name
+
+    def value(self, value: Any) -> str:
+        """A constant: a number written out, anything else by a name in the namespace."""
+        if type(value) is float:
+            return repr(value) if value >= 0.0 or value != value else f"({value!r})"
+        literal = _literal(value)
+        if literal is not None:
+            return literal
+        hint = "c"
+        if isinstance(value, np.ndarray) and value.size:
+            first = value.flat[0]
+            if first in (0.0, 1.0) and bool(np.all(value == first)):
+                hint = "ones" if first == 1.0 else "zeros"
+        return self.key(value, hint)
+
+    def expression(self, sym: Sym, top: bool = False) -> str:
+        """Python source computing ``sym``."""
+        call = getattr(sym, "call", None)
+        if call is not None:
+            function, arguments = call
+            parts = [
+                self.expression(a, top=True) if isinstance(a, Sym) else self.value(a)
+                for a in arguments
+            ]
+            return f"{self.key(function, getattr(function, '__name__', 'f'))}({', '.join(parts)})"
+        if sym.op is None:
+            if sym.name is not None:
+                return sym.name
+            return self.value(sym.const)
+        op = sym.op
+        args = [self.expression(a) for a in sym.args]
+        raws = [getattr(a, "raw", None) for a in sym.args]
+        if op.float_forward is None and op.notation == "infix" and not op.params:
+            text = f"{args[0]} {op.symbol} {args[1]}"
+            return text if top else f"({text})"
+        if op.float_forward is None and op.notation == "prefix" and not op.params:
+            return f"{op.symbol}{args[0]}" if top else f"({op.symbol}{args[0]})"
+        if op.method == "T" and type(raws[0]) is np.ndarray:
+            return f"{args[0]}.T"  # the op's Value spelling, numpy's too: a view
+        floats = all(type(r) is float for r in raws)
+        function = op.float_forward if floats and op.float_forward is not None else op.forward
+        name = op.name  # the op's name (sigmoid_2 where both its forms are used)
+        params = [f"{k}={self.value(v)}" for k, v in op.params.items()]
+        text = f"{self.key(function, name)}({', '.join(args + params)})"
+        result = getattr(sym, "raw", None)
+        if function is not op.float_forward and type(result) is float:
+            return f"float({text})"  # as Op.evaluate: one number is a float
+        if not op.builtin and type(result) is np.ndarray:
+            return f"{self.key(as_float64, 'as_float64')}({text})"  # as general_forward
+        return text
+
+    def function(
+        self, arguments: list[str], statements: list[tuple[str, Sym]], returns: str, title: str
+    ) -> tuple[str, Callable[..., Any]]:
+        """The program's source and its compiled function."""
+        body = [f"    {target} = {self.expression(sym, top=True)}" for target, sym in statements]
+        source = "\n".join(
+            [f"def program({', '.join(arguments)}):", *body, f"    return {returns}", ""]
+        )
+        namespace = dict(self.namespace)
+        function = _compile(source, f"<graphgrad: program of {title}>", namespace, "program")
+        return source, function
+
+
+def as_float64(x: Any) -> Any:
+    """A user's forward rule's array as float64 (as the engine keeps every array)."""
+    return np.asarray(x, dtype=np.float64)
 
 
 def source(op: Op | str, part: str = "step") -> str:

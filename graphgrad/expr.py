@@ -19,6 +19,8 @@ are refused.  Input is limited in length and nesting depth; a chain such as
 from __future__ import annotations
 
 import ast
+import difflib
+import keyword
 import math
 import re
 from collections.abc import Mapping
@@ -150,19 +152,112 @@ def parse(text: str, *, max_length: int = MAX_LENGTH, max_depth: int = MAX_DEPTH
         raise ExpressionError("control characters are not allowed")
     if "#" in text:
         raise ExpressionError("comments (#) are not allowed")
+    source = text.strip()
     try:
-        module = ast.parse(text.strip(), mode="eval")
+        module = ast.parse(source, mode="eval")
     except SyntaxError as exc:
+        hint = _missing_times(source)
+        if hint is not None:
+            raise ExpressionError(hint) from None
         where = f" (column {exc.offset})" if exc.offset else ""
         raise ExpressionError(f"syntax error: {exc.msg}{where}") from None
     except (RecursionError, MemoryError, ValueError):
         raise ExpressionError("the expression is nested too deeply") from None
     variables: dict[str, None] = {}  # ordered set
-    tree = _convert(module.body, 1, max_depth, variables)
+    tree = _convert(module.body, 1, max_depth, variables, source)
     return Expression(text, tree, tuple(variables))
 
 
-def _convert(node: ast.AST, depth: int, max_depth: int, variables: dict[str, None]) -> Node:
+# A number written against a name (2a, 1.5x, 1e3a), or a closing bracket against a
+# name or a number ((a+b)c, (a)2): Python refuses both as syntax errors.
+_NUMBER_THEN_NAME = re.compile(
+    r"(?<![\w.])(\d(?:_?\d)*\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)\s*([A-Za-z_]\w*)"
+)
+_BRACKET_THEN_OPERAND = re.compile(r"\)\s*([A-Za-z_]\w*|\.?\d[\w.]*)")
+
+
+def _missing_times(source: str) -> str | None:
+    """The advice for a product written without ``*`` that Python cannot parse, or None."""
+    for match in _NUMBER_THEN_NAME.finditer(source):
+        number, name = match.groups()
+        if keyword.iskeyword(name) or (number == "0" and name[0] in "xXoObB"):
+            continue  # 2 if ..., or a hexadecimal, octal or binary literal
+        return _advice(number, "a number", name)
+    for match in _BRACKET_THEN_OPERAND.finditer(source):
+        operand = match.group(1)
+        start = _opening_bracket(source, match.start())
+        if keyword.iskeyword(operand) or start is None:
+            continue
+        return _advice(source[start : match.start() + 1], "a bracket", operand)
+    return None
+
+
+def _advice(left: str, left_kind: str, right: str) -> str:
+    """``write left*right: <left_kind> times <right's kind> needs *``, on one line."""
+    if right in FUNCTIONS:
+        right, right_kind = f"{right}(...)", "a function"
+    elif right[0].isalpha() or right[0] == "_":
+        right_kind = "a variable"
+    elif right.startswith("("):
+        right_kind = "a bracket"
+    else:
+        right_kind = "a number"
+    written = " ".join(f"{_clip(left)}*{_clip(right)}".split())  # a bracket may span lines
+    return f"write {written}: {left_kind} times {right_kind} needs *"
+
+
+def _clip(text: str, limit: int = 40) -> str:
+    """``text``, its middle left out when it is longer than ``limit``."""
+    if len(text) <= limit:
+        return text
+    half = (limit - 3) // 2
+    return f"{text[:half]}...{text[-half:]}"
+
+
+def _opening_bracket(source: str, closing: int) -> int | None:
+    """Where the bracket that closes at ``closing`` opens, or None when it does not."""
+    depth = 0
+    for i in range(closing, -1, -1):
+        if source[i] == ")":
+            depth += 1
+        elif source[i] == "(":
+            depth -= 1
+            if depth == 0:
+                return i
+    return None
+
+
+def _offset(source: str, line: int, column: int) -> int:
+    """The index in ``source`` of ast's (line, column) position; the text is ASCII."""
+    lines = source.split("\n")
+    return sum(len(text) + 1 for text in lines[: line - 1]) + column
+
+
+def _times_bracket(node: ast.Call, source: str) -> str | None:
+    """``3(a+b)`` and ``(a)(b)`` parse as calls: the advice to write the ``*``, or None
+    when the call is a name's (``open(x)``), which is refused as a call."""
+    if node.end_lineno is None or node.end_col_offset is None:
+        return None
+    start = _offset(source, node.lineno, node.col_offset)
+    end = _offset(source, node.end_lineno, node.end_col_offset)
+    callee_end = _offset(source, node.func.end_lineno or 0, node.func.end_col_offset or 0)
+    first = node.args[0] if node.args else node.keywords[0] if node.keywords else None
+    stop = _offset(source, first.lineno, first.col_offset) if first else end
+    opening = source.rfind("(", callee_end, stop)
+    if opening < 0:
+        return None
+    callee = source[start:opening].rstrip()
+    argument = source[opening:end]
+    if callee.endswith(")"):
+        return _advice(callee, "a bracket", argument)
+    if isinstance(node.func, ast.Constant) and isinstance(node.func.value, (int, float)):
+        return _advice(callee, "a number", argument)
+    return None
+
+
+def _convert(
+    node: ast.AST, depth: int, max_depth: int, variables: dict[str, None], source: str
+) -> Node:
     if depth > max_depth:
         raise ExpressionError(f"the expression is nested more than {max_depth} levels deep")
     if isinstance(node, ast.Constant):
@@ -188,7 +283,7 @@ def _convert(node: ast.AST, depth: int, max_depth: int, variables: dict[str, Non
         variables[name] = None
         return Name(name)
     if isinstance(node, ast.UnaryOp):
-        operand = _convert(node.operand, depth + 1, max_depth, variables)
+        operand = _convert(node.operand, depth + 1, max_depth, variables, source)
         if isinstance(node.op, ast.USub):
             return Negate(operand)
         if isinstance(node.op, ast.UAdd):
@@ -209,13 +304,17 @@ def _convert(node: ast.AST, depth: int, max_depth: int, variables: dict[str, Non
                 )
             chain.append((symbol, left.right))
             left = left.left
-        tree = _convert(left, depth + 1, max_depth, variables)
+        tree = _convert(left, depth + 1, max_depth, variables, source)
         for symbol, right in reversed(chain):  # left to right, as written
-            tree = Binary(symbol, tree, _convert(right, depth + 1, max_depth, variables))
+            tree = Binary(symbol, tree, _convert(right, depth + 1, max_depth, variables, source))
         return tree
     if isinstance(node, ast.Call):
         if isinstance(node.func, ast.Attribute):
             raise ExpressionError("attribute access not allowed in an expression")
+        if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
+            advice = _times_bracket(node, source)
+            if advice is not None:
+                raise ExpressionError(advice)
         if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
             what = (
                 f"calling {node.func.id!r}" if isinstance(node.func, ast.Name) else "calling this"
@@ -226,7 +325,7 @@ def _convert(node: ast.AST, depth: int, max_depth: int, variables: dict[str, Non
         name = node.func.id
         if node.keywords or len(node.args) != 1 or isinstance(node.args[0], ast.Starred):
             raise ExpressionError(f"{name} takes exactly one argument, e.g. {name}(x)")
-        return Call(name, _convert(node.args[0], depth + 1, max_depth, variables))
+        return Call(name, _convert(node.args[0], depth + 1, max_depth, variables, source))
     kind = _KINDS.get(type(node), type(node).__name__)
     raise ExpressionError(f"{kind} not allowed in an expression")
 
@@ -277,13 +376,9 @@ def evaluate(
     ArithmeticError, naming the op.
     """
     missing = [name for name in expression.variables if name not in values]
-    if missing:
-        plural = "s" if len(missing) > 1 else ""
-        raise ExpressionError(
-            f"no value for variable{plural} {', '.join(missing)} "
-            f"(give {', '.join(f'{m}=NUMBER' for m in missing)})"
-        )
     unused = [name for name in values if name not in expression.variables]
+    if missing:
+        raise ExpressionError(_no_value(missing, unused, values))
     if unused:
         plural = "s" if len(unused) > 1 else ""
         raise ExpressionError(
@@ -296,6 +391,53 @@ def evaluate(
     if result.label is None and output_label is not None:
         result.label = output_label
     return result
+
+
+def _no_value(missing: list[str], unused: list[str], values: Mapping[str, float]) -> str:
+    """The message for variables without a value, naming any given in their place."""
+    plural = "s" if len(missing) > 1 else ""
+    meant = _meant(missing, unused)
+    parts = []
+    others = [name for name in missing if name not in meant]
+    if others:
+        parts.append(f"give {', '.join(f'{m}=NUMBER' for m in others)}")
+    if meant:
+        given = _and([f"{u}={_number(values[u])}" for u in meant.values()])
+        verb = "is" if len(meant) == 1 else "are"
+        wanted = " ".join(f"{m}={_number(values[u])}" for m, u in meant.items())
+        if all(m.lower() == u.lower() for m, u in meant.items()):
+            parts.append(f"{given} {verb} given, but names are case-sensitive: write {wanted}")
+        else:
+            parts.append(f"{given} {verb} given but not used: did you mean {wanted}?")
+    rest = [u for u in unused if u not in meant.values()]
+    if rest:
+        verb = "is" if len(rest) == 1 else "are"
+        parts.append(f"{_and(rest)} {verb} given but not used")
+    return f"no value for variable{plural} {', '.join(missing)} ({'; '.join(parts)})"
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def _meant(missing: list[str], unused: list[str]) -> dict[str, str]:
+    """For each missing variable, the unused one given in its place (C for c, or a
+    close spelling), if any: {missing: given}."""
+    meant: dict[str, str] = {}
+    left = list(unused)
+    for name in missing:
+        same = [u for u in left if u.lower() == name.lower()]
+        close = same or difflib.get_close_matches(name, left, n=1, cutoff=0.75)
+        if close:
+            meant[name] = close[0]
+            left.remove(close[0])
+    return meant
+
+
+def _number(x: float) -> str:
+    """A value as the command line gives it: 2 rather than 2.0."""
+    text = repr(x)
+    return text[:-2] if text.endswith(".0") else text
 
 
 def _evaluate(node: Node, leaves: Mapping[str, Value]) -> Value | float:

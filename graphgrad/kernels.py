@@ -275,6 +275,8 @@ def mean_array(x: Data, *, axis: Any = None, keepdims: bool = False) -> Data:
         if axis not in (None, (), 0, -1) or keepdims:
             raise ValueError("a number has no axes to average over")
         return x
+    if axis is None and not keepdims and x.size:  # the cost J: the sum, then one division
+        return np.add.reduce(x, axis=None) / x.size
     axes = normalize_axes(axis, x.ndim)
     n = math.prod(x.shape[a] for a in axes)
     if n == 0:

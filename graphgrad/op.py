@@ -61,6 +61,12 @@ class Operand:
     def apply_op(cls, op: Op, args: tuple[Any, ...], params: Mapping[str, Any]) -> Any:
         raise NotImplementedError
 
+    @classmethod
+    def sum_to(cls, x: Any, shape: tuple[int, ...]) -> Any:
+        """x summed back over the axes numpy broadcast, to ``shape`` (kernels.sum_to;
+        a stand-in that stages programs out records it as one call)."""
+        return sum_to(x, shape)
+
 
 def input_names(arity: int) -> tuple[str, ...]:
     """How an op's inputs are called in its formula, messages and generated code,
@@ -233,7 +239,11 @@ class Op:
             if type(contribution) is np.ndarray
             else () if type(contribution) is float else shape_of(contribution)
         )
-        return contribution if have == shape else sum_to(contribution, shape)
+        if have == shape:
+            return contribution
+        if isinstance(contribution, Operand):
+            return type(contribution).sum_to(contribution, shape)
+        return sum_to(contribution, shape)
 
     # --- the forward rule ------------------------------------------------------------------
 

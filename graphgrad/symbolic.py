@@ -265,3 +265,129 @@ def _written(sym: Sym, digits: int) -> tuple[str, int]:
     arguments = [text for text, _ in parts]
     arguments += [f"{key}={_param_text(key, value)}" for key, value in op.params.items()]
     return f"{op.symbol}({', '.join(arguments)})", _ATOM
+
+
+# --- Traced: a symbol that also carries its value, for staging out whole programs ----------
+
+
+class DataDependent(TypeError):
+    """A derivative rule read the values of its inputs (not only their shapes), so
+    what it computes cannot be written down once for every call."""
+
+
+class Watched(np.ndarray):
+    """The data of a traced variable as a derivative rule sees it: its shape, size
+    and dtype can be asked (and ``ones_like`` made from them), its values not.
+
+    A rule that computes something from the numbers themselves (the position of a
+    max, say) raises DataDependent here; the program then calls the rule at
+    every run instead of writing its formula down once.
+    """
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        raise DataDependent(f"a rule computed {ufunc.__name__} of its input's values")
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        if func in _SHAPE_ONLY:
+            return func(*(plain(a) for a in args), **kwargs)
+        raise DataDependent(f"a rule called {func.__name__} on its input's values")
+
+    def _values(self, *args: object) -> Any:
+        raise DataDependent("a rule read its input's values")
+
+    __getitem__ = __float__ = __bool__ = __int__ = __index__ = tolist = item = _values
+
+
+def plain(x: Any) -> Any:
+    """x without the Watched wrapper (its shape is all that is asked of it)."""
+    return x.view(np.ndarray) if isinstance(x, Watched) else x
+
+
+# numpy functions that read an array's shape and dtype only.
+_SHAPE_ONLY = frozenset({np.ones_like, np.zeros_like, np.empty_like, np.shape, np.ndim, np.size})
+
+
+class Traced(Sym):
+    """A symbol that carries its value (``raw``: a float or an array), so that the
+    shapes of everything a rule computes from it are known.
+
+    Ops on Traced symbols record the call (as Sym does) and compute the value;
+    rules see ``data`` as :class:`Watched` (shapes, never values).  ``call``
+    marks a step that is a function call at run time (``(function, arguments)``),
+    for what cannot be written as ops.
+    """
+
+    __slots__ = ("call", "raw")
+
+    def __init__(
+        self,
+        name: str | None = None,
+        *,
+        raw: Any,
+        const: Any = None,
+        op: Op | None = None,
+        args: tuple[Sym, ...] = (),
+        call: tuple[Any, tuple[Any, ...]] | None = None,
+    ) -> None:
+        watched = raw.view(Watched) if type(raw) is np.ndarray else raw
+        super().__init__(name, const=const, op=op, args=args, data=watched)
+        self.raw = raw
+        self.call = call
+
+    @classmethod
+    def variable(cls, name: str, raw: Any) -> Traced:
+        return cls(name, raw=raw)
+
+    @classmethod
+    def constant(cls, raw: Any) -> Traced:
+        return cls(raw=raw, const=raw)
+
+    @classmethod
+    def apply_op(cls, op: Op, args: tuple[Any, ...], params: Mapping[str, Any]) -> Traced:
+        if len(args) != op.arity:
+            raise TypeError(f"{op.name} takes {op.arity} input(s), got {len(args)}")
+        traced = tuple(traced_of(a) for a in args)
+        raw = op.evaluate(*(a.raw for a in traced), **params)
+        if all(a.op is None and a.name is None and a.call is None for a in traced):
+            return cls.constant(raw)  # made of constants only: folded
+        if op.entry is ops.mul:
+            # x·1 is x, exactly, where it keeps x's shape and type: no line for it.
+            for mine, other in ((traced[0], traced[1]), (traced[1], traced[0])):
+                if (
+                    _is_one(other)
+                    and type(mine.raw) is type(raw)
+                    and np.shape(mine.raw) == np.shape(raw)
+                ):
+                    return mine
+        return cls(raw=raw, op=op.bind(params), args=traced)
+
+    @classmethod
+    def sum_to(cls, x: Any, shape: tuple[int, ...]) -> Traced:
+        """The un-broadcast of a gradient, as the one call the engine makes for it."""
+        from graphgrad.kernels import sum_to
+
+        traced = traced_of(x)
+        return cls(raw=sum_to(traced.raw, shape), call=(sum_to, (traced, shape)))
+
+
+def _is_one(x: Traced) -> bool:
+    """A constant that is exactly 1 everywhere."""
+    if x.op is not None or x.name is not None or x.call is not None:
+        return False
+    c = x.raw
+    return bool(c == 1.0) if type(c) is float else bool(np.all(c == 1.0))
+
+
+def traced_of(x: object) -> Traced:
+    """x as a Traced symbol: itself, or a constant (a number or an array)."""
+    if isinstance(x, Traced):
+        return x
+    if isinstance(x, Watched):
+        raise DataDependent("a rule used its input's values as a constant")
+    if isinstance(x, (bool, np.bool_)):
+        raise TypeError("a program takes numbers, not bools")
+    if isinstance(x, (int, float, np.integer, np.floating)):
+        return Traced.constant(float(x))
+    if isinstance(x, np.ndarray):
+        return Traced.constant(x)
+    raise TypeError(f"cannot use {type(x).__name__} in a program")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -82,6 +83,16 @@ def test_draw_dot_needs_no_renderer(tmp_path: Path, capsys: pytest.CaptureFixtur
     ("args", "fragment"),
     [
         (["grad", "3*(a+b*c)", "a=5", "b=3"], "no value for variable c (give c=NUMBER)"),
+        (
+            ["grad", "3*(a+b*c)", "a=5", "b=3", "C=2"],
+            "no value for variable c (C=2 is given, but names are case-sensitive: write c=2)",
+        ),
+        (
+            ["grad", "3(a+b*c)", "a=5", "b=3", "c=2"],
+            "write 3*(a+b*c): a number times a bracket needs *",
+        ),
+        (["grad", "2a", "a=5"], "write 2*a: a number times a variable needs *"),
+        (["grad", "(a)(b)", "a=5", "b=1"], "write (a)*(b): a bracket times a bracket needs *"),
         (["grad", "a*2", "a=1", "d=4"], "variable d not used"),
         (["grad", "a*2", "a=abc"], "the value of a is not a number: 'abc'"),
         (["grad", "a*2", "a=nan"], "the value of a must be a finite number"),
@@ -114,11 +125,94 @@ def test_bad_input_exits_2_with_one_line_naming_the_problem(
 
 
 def test_argparse_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
-    for argv in [[], ["frobnicate", "a"], ["draw", "a", "--renderer", "cairo"]]:
+    for argv in [["frobnicate", "a"], ["draw", "a", "--renderer", "cairo"], ["--version=x"]]:
         with pytest.raises(SystemExit) as info:
             main(argv)
         assert info.value.code == 2
     assert "usage: graphgrad" in capsys.readouterr().err
+
+
+def test_graphgrad_alone_prints_the_help(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    assert captured.out.startswith("usage: graphgrad")
+    assert "examples:" in captured.out and "grad" in captured.out and "explore" in captured.out
+    done = run()  # the same from the shell, with no arguments at all
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout == captured.out
+
+
+COMMANDS = ("grad", "trace", "draw", "explore")
+
+
+def help_text(capsys: pytest.CaptureFixture[str], *args: str) -> str:
+    with pytest.raises(SystemExit) as info:
+        main([*args, "--help"])
+    assert info.value.code == 0
+    return capsys.readouterr().out
+
+
+def test_each_command_help_shows_its_own_examples(capsys: pytest.CaptureFixture[str]) -> None:
+    helps = {command: help_text(capsys, command) for command in COMMANDS}
+    lines = {
+        command: [line.strip() for line in text.splitlines() if line.strip()[:10] == "graphgrad "]
+        for command, text in helps.items()
+    }
+    for command, examples in lines.items():
+        assert examples, command
+        assert all(line.startswith(f"graphgrad {command} ") for line in examples), examples
+    main_help = help_text(capsys)
+    for examples in lines.values():
+        for example in examples:
+            assert example in main_help  # graphgrad --help shows them all
+    assert "pictures (and explorer pages)" in helps["draw"] and "expressions:" in helps["draw"]
+    assert "pictures (and explorer pages)" not in helps["grad"]
+
+
+@pytest.mark.parametrize("direction", ["tb", "Tb", "TB"])
+def test_direction_in_either_case(
+    direction: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "J.dot"
+    assert main(["draw", *NOTES, "-o", str(target), "--direction", direction]) == 0
+    assert "rankdir=TB" in target.read_text(encoding="utf-8")
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragment"),
+    [
+        (
+            ["grad", "3*a", "a=1", "-o", "out.txt"],
+            "-o is not an option of grad, which prints to standard output: to save that in "
+            "a file, redirect it (graphgrad grad ... > FILE); draw and explore write files "
+            "with -o",
+        ),
+        (["trace", "3*a", "--output=t.txt", "a=1"], "--output is not an option of trace"),
+        (["trace", "3*a", "a=1", "--renderer", "embedded"],
+         "--renderer is not an option of trace (draw and explore have it)"),
+        (["explore", "3*a", "a=1", "--no-grad"],
+         "--no-grad is not an option of explore (draw has it)"),
+    ],
+)  # fmt: skip
+def test_an_option_of_another_command_is_named_as_such(
+    argv: list[str], fragment: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    last = capsys.readouterr().err.splitlines()[-1]
+    assert last == f"graphgrad {argv[0]}: error: {fragment}" or fragment in last
+    assert "put -- before it" not in last and "the expression" not in last
+
+
+def test_the_renderer_advice_is_in_the_commands_terms(tmp_path: Path) -> None:
+    env = {**os.environ, "PATH": str(tmp_path)}  # no `dot` on PATH
+    done = run("draw", *NOTES, "--renderer", "system", "-o", str(tmp_path / "J.svg"), env=env)
+    assert done.returncode == 1
+    assert "use --renderer embedded" in done.stderr
+    assert "renderer='" not in done.stderr and done.stderr.count("\n") == 1
 
 
 def test_unwritable_output_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -291,3 +385,45 @@ def test_a_flat_sum_of_many_terms_is_accepted(capsys: pytest.CaptureFixture[str]
     text = "+".join(["a"] * 300)  # 599 characters, no parentheses
     assert main(["grad", text, "a=0.5"]) == 0
     assert capsys.readouterr().out == "J = 150\nda = 300\n"
+
+
+def test_the_errors_shown_in_the_docs_are_the_commands_own(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Each `$ graphgrad ...` of docs/command.md's Errors section, run: it prints what
+    the page shows (on standard error)."""
+    page = (Path(__file__).resolve().parent.parent / "docs" / "command.md").read_text("utf-8")
+    section = page.split("## Errors", 1)[1]
+    block = section.split("```\n", 2)[1]
+    runs: list[tuple[str, list[str]]] = []
+    for line in block.splitlines():
+        if line.startswith("$ "):
+            runs.append((line[2:], []))
+        else:
+            runs[-1][1].append(line)
+    assert len(runs) >= 8
+    for command, shown in runs:
+        argv = shlex.split(command)
+        assert argv[0] == "graphgrad"
+        try:
+            status = main(argv[1:])
+        except SystemExit as exc:  # argparse's errors: usage, then the message
+            status = exc.code
+        assert status == 2, command
+        captured = capsys.readouterr()
+        assert captured.out == "" and captured.err.splitlines() == shown, command
+
+
+def test_code_prints_the_program_of_both_passes(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["code", "3*(a+b*c)", "a=5", "b=3", "c=2"]) == 0
+    lines = [line.strip() for line in capsys.readouterr().out.splitlines()]
+    assert lines[0] == "def program(a, b, c):"
+    assert lines[1:4] == ["v1 = b * c", "v2 = a + v1", "J = 3.0 * v2"]
+    assert lines[-3:] == ["db = dv1 * c", "dc = dv1 * b", "return J, (da, db, dc)"]
+    loss = "-(y*log(sigmoid(w*x+b)) + (1-y)*log(1-sigmoid(w*x+b)))"
+    assert main(["code", loss, "w=0.5", "x=2", "b=0.1", "y=1"]) == 0
+    out = capsys.readouterr().out
+    # The chain rule through σ and the notes' dw = dz·x, for each use of σ(w·x + b).
+    assert "dv2 = dv3 * (v3 * (1.0 - v3))" in out and "dw = dv1 * x" in out
+    assert main(["code", "3(a+b)", "a=1", "b=2"]) == 2  # the same advice as grad's
+    assert "a number times a bracket needs *" in capsys.readouterr().err

@@ -177,6 +177,27 @@ def test_sigmoid_vs_relu_demo(tmp_path: Path) -> None:
         assert final[network, "relu"] < final[network, "sigmoid"]
 
 
+def test_scale_demo(tmp_path: Path) -> None:
+    """The notes' sketch, measured: the larger the network, the more it gains from data;
+    a straight line stays at chance on a checkerboard whatever the data."""
+    stdout = run_demo("scale.py", tmp_path)
+    assert (tmp_path / "scale.png").read_bytes().startswith(PNG_MAGIC)
+    sizes = [int(m) for m in stdout.split("test accuracy by m:")[1].splitlines()[0].split()]
+    assert sizes == [25, 100, 400]  # --quick
+    accuracy = {
+        line.split(":")[0].strip(): [float(a.rstrip("%")) / 100 for a in line.split(":")[1].split()]
+        for line in stdout.splitlines()
+        if line.startswith("  ") and "%" in line
+    }
+    assert list(accuracy) == ["logistic regression", "small", "medium", "large"]
+    assert all(len(scores) == len(sizes) for scores in accuracy.values())
+    assert all(0.4 < a < 0.6 for a in accuracy["logistic regression"])
+    large, medium, line = accuracy["large"], accuracy["medium"], accuracy["logistic regression"]
+    assert large[-1] > medium[-1] > line[-1] + 0.05  # with the most data: by size
+    assert large[-1] > large[0] + 0.1  # the large network gains the most from data
+    assert "trained 12 models" in stdout
+
+
 @pytest.mark.parametrize(
     "demo",
     [
@@ -187,6 +208,7 @@ def test_sigmoid_vs_relu_demo(tmp_path: Path) -> None:
         "spiral.py",
         "house_network.py",
         "sigmoid_vs_relu.py",
+        "scale.py",
     ],
 )
 def test_demos_reject_bad_arguments(demo: str, tmp_path: Path) -> None:
@@ -212,6 +234,7 @@ def test_every_script_that_looks_like_a_demo_is_one() -> None:
         "newton_vs_gd.py",
         "planar_flower.py",
         "scalar_mlp_graph.py",
+        "scale.py",
         "sigmoid_vs_relu.py",
         "spiral.py",
     ]

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import base64
 import doctest
+import functools
+import html
+import http.server
 import importlib.util
 import json
 import math
@@ -16,9 +19,12 @@ import re
 import struct
 import subprocess
 import sys
+import threading
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import numpy as np
 import pytest
@@ -52,6 +58,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
         timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+    # mkdocs only logs (at INFO) text that Markdown took for a link to no file,
+    # such as W[2](W[1] x): here it fails the build as a warning does.
+    log = result.stdout + result.stderr
+    assert "unrecognized relative link" not in log, log
     return out
 
 
@@ -72,6 +82,22 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_key_pages_are_built(site: Path, page: str) -> None:
     html = (site / page).read_text(encoding="utf-8")
     assert "<h1" in html
+
+
+def test_every_link_in_the_site_leads_to_a_page_or_file(site: Path) -> None:
+    dead = []
+    for page in site.rglob("*.html"):
+        for href in re.findall(r'<a\b[^>]*\bhref="([^"]*)"', page.read_text(encoding="utf-8")):
+            parts = urlsplit(html.unescape(href))
+            if parts.scheme or not parts.path:
+                continue  # another site, or a heading of this page
+            path = unquote(parts.path)
+            target = site / path.lstrip("/") if path.startswith("/") else page.parent / path
+            if path.endswith("/"):
+                target = target / "index.html"
+            if not target.exists():
+                dead.append(f"{page.relative_to(site)}: {href}")
+    assert dead == []
 
 
 def test_api_reference_is_generated_from_docstrings(site: Path) -> None:
@@ -385,3 +411,190 @@ def test_the_readme_picture_is_the_graph_its_lines_build() -> None:
     assert picture is not None
     made = graphgrad.to_svg(namespace["J"], renderer="embedded").encode("utf-8")
     assert svg_texts(made) == svg_texts((ROOT / picture.group(1)).read_bytes())
+
+
+# --- each language's navigation, and the site in a browser ------------------------------------
+
+HAN_CHARACTER = re.compile(f"[{HAN}]")
+
+
+def navigation_labels(page: str) -> list[str]:
+    """The labels of a built page's site navigation (the primary nav), in order."""
+    start = page.index('<nav class="md-nav md-nav--primary"')
+    end = page.index('<div class="md-sidebar md-sidebar--secondary"', start)
+    return re.findall(r'<span class="md-ellipsis">\s*(.*?)\s*</span>', page[start:end], re.S)
+
+
+def footer_links(page: str) -> list[str]:
+    return re.findall(r'class="md-footer__link md-footer__link--\w+" aria-label="([^"]*)"', page)
+
+
+@pytest.mark.parametrize(
+    "page", ["index.html", "tutorial/index.html", "performance/index.html", "404.html"]
+)
+def test_english_pages_show_the_english_navigation(site: Path, page: str) -> None:
+    built = (site / page).read_text(encoding="utf-8")
+    labels = navigation_labels(built)
+    assert {"Home", "Tutorial", "How-to guides", "Reference"} <= set(labels)
+    assert [label for label in labels if HAN_CHARACTER.search(label)] == []
+    assert [link for link in footer_links(built) if HAN_CHARACTER.search(link)] == []
+
+
+@pytest.mark.parametrize(
+    "page", ["zh/index.html", "zh/tutorial/index.html", "zh/neural_networks/index.html"]
+)
+def test_chinese_pages_show_the_chinese_navigation(site: Path, page: str) -> None:
+    built = (site / page).read_text(encoding="utf-8")
+    labels = navigation_labels(built)
+    assert {"首页", "教程", "浅层神经网络"} <= set(labels)
+    assert [label for label in labels if not HAN_CHARACTER.search(label)] == []
+    # Previous and next stay among the Chinese pages.
+    assert all(HAN_CHARACTER.search(link) for link in footer_links(built)), footer_links(built)
+
+
+def test_the_chinese_home_starts_and_the_english_reference_ends_its_language(site: Path) -> None:
+    assert footer_links((site / "zh" / "index.html").read_text(encoding="utf-8")) == [
+        "下一页: 教程"
+    ]
+    last = footer_links((site / "performance" / "index.html").read_text(encoding="utf-8"))
+    assert last == ["Previous: Design"]
+
+
+@pytest.fixture(scope="module")
+def served(site: Path) -> Iterator[str]:
+    """The built site served over HTTP on this machine, as `mkdocs serve` or a host would."""
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    handler = functools.partial(Quiet, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@pytest.mark.parametrize("page", ["tutorial/", "zh/"])
+def test_pages_ask_for_nothing_that_is_missing(browser: Any, served: str, page: str) -> None:
+    context = browser.new_context()
+    failed: list[str] = []
+    try:
+        tab = context.new_page()
+
+        def on_response(response: Any) -> None:
+            if response.status >= 400:
+                failed.append(f"{response.status} {response.url}")
+
+        tab.on("response", on_response)
+        tab.on("requestfailed", lambda request: failed.append(f"failed {request.url}"))
+        tab.goto(served + page, wait_until="networkidle")
+        assert tab.locator("h1").count() >= 1
+    finally:
+        context.close()
+    assert failed == []
+
+
+def test_the_copy_button_copies_code_a_python_prompt_runs(browser: Any, served: str) -> None:
+    """Each block's copy button on the tutorial: the code, without prompts or output;
+    all of it pasted into a plain `python -i` runs without an error."""
+    context = browser.new_context()
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=served.rstrip("/"))
+    copied = []
+    try:
+        tab = context.new_page()
+        tab.goto(served + "tutorial/", wait_until="networkidle")
+        buttons = tab.locator('button.md-code__button[data-md-type="copy"]')
+        blocks = tab.locator("div.language-pycon").count()
+        assert buttons.count() == blocks > 20
+        for i in range(buttons.count()):
+            buttons.nth(i).click()
+            copied.append(tab.evaluate("navigator.clipboard.readText()"))
+    finally:
+        context.close()
+    for text in copied:
+        assert not re.search(r"^(>>>|\.\.\.)( |$)", text, re.M), text
+    assert copied[0] == "from graphgrad import Value"
+    assert copied[2] == (  # a for loop, its output gone
+        "for s in (0.2, 0.5, 1.0, 2.0, 3.0):\n    print(s, Value(250.0 * s - 150.0).relu().data)"
+    )
+    # One block pasted at a time, and Enter pressed (twice after a compound statement).
+    pasted = "\n\n".join(copied) + "\n\n"
+    done = subprocess.run(
+        [sys.executable, "-i", "-q"],
+        input=pasted,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+    )
+    errors = [line for line in done.stderr.splitlines() if "Error" in line or "Traceback" in line]
+    assert errors == [], done.stderr[-2000:]
+    assert "(2.0, 1.0, 250.0)" in done.stdout  # the tutorial's w.grad, b.grad, size.grad
+
+
+@pytest.mark.parametrize(
+    ("path", "first", "then", "terms"),
+    [
+        (
+            DOCS / "tutorial.md",
+            "## 2. Supervised learning with neural networks",
+            "## 3. Binary classification and logistic regression",
+            ["structured data", "unstructured data", "convolutional", "recurrent",
+             "Why deep learning is taking off", "computation", "algorithms", "ReLU"],
+        ),
+        (
+            DOCS / "zh" / "tutorial.md",
+            "## 2. 用神经网络做监督学习",
+            "## 3. 二分类与逻辑回归",
+            ["结构化数据", "非结构化数据", "卷积神经网络", "循环神经网络", "深度学习为什么会兴起",
+             "数据", "计算", "算法", "ReLU"],
+        ),
+    ],
+)  # fmt: skip
+def test_the_tutorial_starts_with_supervised_learning_before_logistic_regression(
+    path: Path, first: str, then: str, terms: list[str]
+) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert first in text and then in text and text.index(first) < text.index(then)
+    section = text[text.index(first) : text.index(then)]
+    for term in terms:
+        assert term in section, term
+    # The notes' six applications, one table row each, and the two pictures the
+    # demos draw: the house-price network and the measured scale curves.
+    assert len(re.findall(r"^\|(?! ---).*\|$", section, re.M)) == 1 + 6
+    assert "images/house_network.png" in section and "images/scale.png" in section
+    assert "demos/scale.py" in section and "demos/house_network.py" in section
+
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def test_the_tutorial_loss_picture_names_the_learners_data() -> None:
+    """Section 9's picture: x1, x2 and y drawn by name, and 1 − y a node computed from y,
+    not five unlabelled numbers (2, 1, 1, 1, 0)."""
+    texts = svg_texts((DOCS / "images" / "tutorial_logistic_loss.svg").read_bytes())
+    assert {"x1 = 1", "x2 = 2", "y = 1"} <= set(texts)
+    assert not any(t.startswith(("dx1", "dx2", "dy ")) or t == "dy = 0" for t in texts)
+    numbers = [t for t in texts if re.fullmatch(r"-?[\d.]+", t)]
+    assert sorted(numbers) == ["1", "1"]  # only the 1s of 1 − a and 1 − y
+    # Graphviz names each part by its title: a node n3 or op7, an edge n3->op7.
+    root = ET.fromstring((DOCS / "images" / "tutorial_logistic_loss.svg").read_bytes())
+    parts = {}
+    for group in root.iter(f"{SVG}g"):
+        title = group.find(f"{SVG}title")
+        if title is not None and title.text:
+            parts[title.text] = ["".join(e.itertext()) for e in group.iter(f"{SVG}text")]
+    edges = [name.split("->") for name in parts if "->" in name]
+    (y,) = [name for name, shown in parts.items() if shown == ["y = 1"]]
+    ops_of_y = [head for tail, head in edges if tail == y]
+    subtractions = [op for op in ops_of_y if parts[op] == ["-"]]
+    assert len(subtractions) == 1  # 1 - y: an op that reads y
+    (result,) = [head for tail, head in edges if tail == subtractions[0]]
+    assert parts[result][0].endswith(" = 0")  # its value, 1 - y = 0

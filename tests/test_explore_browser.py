@@ -3,6 +3,7 @@ step shows, and what it must never do.  Skips without a browser (see conftest.py
 
 from __future__ import annotations
 
+import re
 import warnings
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -247,4 +248,171 @@ def test_a_graph_whose_labels_are_placed_after_the_layout(browser: Any, tmp_path
         assert shown_now(page) == expected
         page.keyboard.press("ArrowLeft")
         assert status(page) == statements[-2]
+        problems.assert_none()
+
+
+# --- the frame follows the step; zoom -----------------------------------------------------------
+
+LOGISTIC = "-(y*log(sigmoid(w*x+b)) + (1-y)*log(1-sigmoid(w*x+b)))"  # graphgrad --help's example
+
+# Where the parts with these ids are, and the frame's visible area, in the page (px).
+BOXES = """(ids) => {
+  const frame = document.getElementById("gg-graph");
+  const f = frame.getBoundingClientRect();
+  const view = {left: f.left + frame.clientLeft, top: f.top + frame.clientTop};
+  view.right = view.left + frame.clientWidth;
+  view.bottom = view.top + frame.clientHeight;
+  const parts = ids.map((id) => document.getElementById(id))
+    .filter((e) => e !== null)
+    .map((e) => e.getBoundingClientRect())
+    .filter((r) => r.width > 0 || r.height > 0)
+    .map((r) => ({left: r.left, top: r.top, right: r.right, bottom: r.bottom}));
+  return {view, parts, scroll: [frame.scrollLeft, frame.scrollTop]};
+}"""
+
+
+PICTURE_WIDTH = "document.querySelector('#gg-graph svg').getBoundingClientRect().width"
+
+
+def inside(box: dict[str, float], view: dict[str, float]) -> bool:
+    return bool(
+        box["left"] >= view["left"] - 0.5
+        and box["right"] <= view["right"] + 0.5
+        and box["top"] >= view["top"] - 0.5
+        and box["bottom"] <= view["bottom"] + 0.5
+    )
+
+
+def union(boxes: list[dict[str, float]]) -> dict[str, float]:
+    return {
+        "left": min(b["left"] for b in boxes),
+        "top": min(b["top"] for b in boxes),
+        "right": max(b["right"] for b in boxes),
+        "bottom": max(b["bottom"] for b in boxes),
+    }
+
+
+def page_data(page: Any) -> Any:
+    return page.evaluate("JSON.parse(document.getElementById('gg-data').textContent)")
+
+
+@pytest.fixture(scope="module")
+def logistic_page(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from graphgrad.expr import evaluate, parse
+
+    J = evaluate(parse(LOGISTIC), {"w": 0.5, "x": 2.0, "b": 0.1, "y": 1.0})
+    return explore(J, tmp_path_factory.mktemp("explore") / "L.html")
+
+
+def test_the_frame_brings_each_step_into_view_and_stays_put_when_it_is(
+    browser: Any, logistic_page: Path
+) -> None:
+    with opened(browser, logistic_page) as (page, problems):
+        page.emulate_media(reduced_motion="reduce")  # the scroll happens at once
+        page.reload()
+        steps = page_data(page)["steps"]
+        first = page.evaluate(BOXES, [])
+        assert page.evaluate(PICTURE_WIDTH) > 2 * (first["view"]["right"] - first["view"]["left"])
+        moved = stayed = 0
+        for step in steps:
+            ids = [step["node"], *step["lit"]]
+            before = page.evaluate(BOXES, ids)
+            was_in_view = all(inside(part, before["view"]) for part in before["parts"])
+            page.keyboard.press("ArrowRight")
+            after = page.evaluate(BOXES, ids)
+            node = page.evaluate(BOXES, [step["node"]])["parts"][0]
+            assert inside(node, after["view"]), step["text"]
+            whole = union(after["parts"])
+            width = after["view"]["right"] - after["view"]["left"]
+            if whole["right"] - whole["left"] < width - 40:  # the node, its op and edges fit
+                assert all(inside(part, after["view"]) for part in after["parts"]), step["text"]
+            if was_in_view:
+                assert after["scroll"] == before["scroll"], step["text"]
+                stayed += 1
+            else:
+                moved += 1
+        assert moved >= 5 and stayed >= 5  # the picture is three frames wide
+        problems.assert_none()
+
+
+def test_the_frame_scrolls_smoothly_unless_reduced_motion_is_asked(
+    browser: Any, logistic_page: Path
+) -> None:
+    record = """() => {
+      window.scrolls = [];
+      const original = Element.prototype.scrollTo;
+      Element.prototype.scrollTo = function (options) {
+        window.scrolls.push(options.behavior);
+        return original.call(this, options);
+      };
+    }"""
+    for motion, behavior in (("no-preference", "smooth"), ("reduce", "auto")):
+        with opened(browser, logistic_page) as (page, problems):
+            page.emulate_media(reduced_motion=motion)
+            page.reload()
+            page.evaluate(record)
+            steps = len(page_data(page)["steps"])
+            node = page_data(page)["steps"][steps // 2]["node"]
+            for _ in range(steps // 2 + 1):
+                page.keyboard.press("ArrowRight")
+            # The smooth scroll ends with the step's node in view.
+            page.wait_for_function(
+                """(id) => {
+                  const f = document.getElementById("gg-graph").getBoundingClientRect();
+                  const r = document.getElementById(id).getBoundingClientRect();
+                  return r.left >= f.left && r.right <= f.right;
+                }""",
+                arg=node,
+            )
+            scrolls = page.evaluate("window.scrolls")
+            assert scrolls and set(scrolls) == {behavior}
+            problems.assert_none()
+
+
+def test_fit_shows_the_whole_picture_and_100_percent_its_own_size(
+    browser: Any, logistic_page: Path
+) -> None:
+    size = """() => {
+      const frame = document.getElementById("gg-graph");
+      const svg = frame.querySelector("svg").getBoundingClientRect();
+      return {width: svg.width, height: svg.height, room: frame.clientWidth,
+              tall: frame.clientHeight, scroll: frame.scrollWidth};
+    }"""
+    svg = re.search(r"<svg\b.*?</svg>", logistic_page.read_text("utf-8"), re.S)
+    assert svg is not None
+    natural = float(ET.fromstring(svg.group(0)).get("width", "0pt")[:-2]) * 4 / 3  # pt to px
+    with opened(browser, logistic_page) as (page, problems):
+        fit, actual = page.locator("#gg-fit"), page.locator("#gg-actual")
+        assert actual.get_attribute("aria-pressed") == "true"
+        assert page.evaluate(size)["width"] == pytest.approx(natural, abs=1)
+        page.keyboard.press("End")
+        fit.click()
+        shown = page.evaluate(size)
+        assert fit.get_attribute("aria-pressed") == "true"
+        assert actual.get_attribute("aria-pressed") == "false"
+        assert shown["width"] <= shown["room"] + 0.5 and shown["height"] <= shown["tall"] + 0.5
+        assert shown["scroll"] <= shown["room"]  # nothing left to scroll to
+        assert shown["width"] == pytest.approx(shown["room"], abs=1)  # as large as fits
+        actual.click()
+        assert page.evaluate(size)["width"] == pytest.approx(natural, abs=1)
+        assert actual.get_attribute("aria-pressed") == "true"
+        # Stepping on at 100% still shows each step (the last step's node is in view).
+        page.keyboard.press("ArrowLeft")
+        step = page_data(page)["steps"][-2]
+        seen = page.evaluate(BOXES, [step["node"]])
+        assert inside(seen["parts"][0], seen["view"])
+        problems.assert_none()
+
+
+def test_a_picture_that_fits_never_moves_and_fit_does_not_enlarge_it(
+    browser: Any, notes_page: tuple[Path, Value]
+) -> None:
+    path, _ = notes_page
+    with opened(browser, path) as (page, problems):
+        width = page.evaluate(PICTURE_WIDTH)
+        while page.locator("#gg-next").is_enabled():
+            page.keyboard.press("ArrowRight")
+            assert page.evaluate(BOXES, [])["scroll"] == [0, 0]
+        page.locator("#gg-fit").click()
+        assert page.evaluate(PICTURE_WIDTH) == pytest.approx(width, abs=0.5)
         problems.assert_none()

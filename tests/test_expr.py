@@ -122,7 +122,7 @@ REFUSED = [
     ("exp(x=1)", "one argument"),
     ("exp(*a)", "one argument"),
     ("exp", "exp is a function"),
-    ("exp(1)(2)", "calling"),
+    ("exp(1)(2)", "write exp(1)*(2): a bracket times a bracket needs *"),
     ("'text'", "strings"),
     ("b'x'", "strings"),
     ("f'{a}'", "strings"),
@@ -237,6 +237,77 @@ def test_missing_and_unused_variables_are_named() -> None:
         evaluate(expression, {"a": 1.0})
     with pytest.raises(ExpressionError, match="variable d not used"):
         evaluate(expression, {"a": 1.0, "b": 1.0, "c": 1.0, "d": 1.0})
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        # The notes write J = 3(a + bc): Python reads 3(...) as calling 3.
+        ("3(a+b*c)", "write 3*(a+b*c): a number times a bracket needs *"),
+        ("3 (a + b*c)", "write 3*(a + b*c): a number times a bracket needs *"),
+        ("a + 2(b)", "write 2*(b): a number times a bracket needs *"),
+        ("2a", "write 2*a: a number times a variable needs *"),
+        ("1 + 2.5x", "write 2.5*x: a number times a variable needs *"),
+        ("1e3a", "write 1e3*a: a number times a variable needs *"),
+        ("2 a", "write 2*a: a number times a variable needs *"),
+        ("2exp(x)", "write 2*exp(...): a number times a function needs *"),
+        ("(a)(b)", "write (a)*(b): a bracket times a bracket needs *"),
+        ("(a+b)(c-d)", "write (a+b)*(c-d): a bracket times a bracket needs *"),
+        ("sigmoid(z)(1-y)", "write sigmoid(z)*(1-y): a bracket times a bracket needs *"),
+        ("(a+b)c", "write (a+b)*c: a bracket times a variable needs *"),
+        ("(a)2", "write (a)*2: a bracket times a number needs *"),
+        ("-(1-y)log(1-a)", "write (1-y)*log(...): a bracket times a function needs *"),
+        ("(a\n+b)(c)", "write (a +b)*(c): a bracket times a bracket needs *"),  # one line
+    ],
+)
+def test_a_product_without_its_star_says_where_to_put_it(text: str, message: str) -> None:
+    with pytest.raises(ExpressionError) as info:
+        parse(text)
+    assert str(info.value) == message
+    # The advice is right: the expression written so is accepted.
+    fixed = message.removeprefix("write ").split(":")[0]
+    unstarred = fixed.replace("*", "", 1)
+    if unstarred in text:
+        assert parse(text.replace(unstarred, fixed, 1)).variables
+
+
+@pytest.mark.parametrize(
+    "text", ["0x1F", "x2", "2**a", "a(b)", "2 if a else b", "open(1)", "a b", "0b12"]
+)
+def test_no_star_advice_where_no_star_is_missing(text: str) -> None:
+    try:
+        parse(text)
+    except ExpressionError as exc:
+        assert "needs *" not in str(exc)
+
+
+def test_a_variable_given_in_the_wrong_case_or_spelling_is_named() -> None:
+    expression = parse("3*(a+b*c)")
+
+    def message(values: dict[str, float]) -> str:
+        with pytest.raises(ExpressionError) as info:
+            evaluate(expression, values)
+        return str(info.value)
+
+    assert message({"a": 5, "b": 3, "C": 2}) == (
+        "no value for variable c (C=2 is given, but names are case-sensitive: write c=2)"
+    )
+    assert message({"a": 5, "B": 3, "C": 2.5}) == (
+        "no value for variables b, c (B=3 and C=2.5 are given, but names are "
+        "case-sensitive: write b=3 c=2.5)"
+    )
+    assert message({"a": 5, "b": 3, "d": 2}) == (
+        "no value for variable c (give c=NUMBER; d is given but not used)"
+    )
+    assert message({"A": 1, "b": 2}) == (
+        "no value for variables a, c (give c=NUMBER; A=1 is given, but names are "
+        "case-sensitive: write a=1)"
+    )
+    with pytest.raises(ExpressionError) as info:
+        evaluate(parse("alpha*b"), {"alpah": 1, "b": 2})
+    assert str(info.value) == (
+        "no value for variable alpha (alpah=1 is given but not used: did you mean alpha=1?)"
+    )
 
 
 def test_math_errors_are_the_engines_messages() -> None:

@@ -176,10 +176,11 @@ def test_a_network_is_drawn_across_the_page_and_at_its_actual_size(
         fitted = text_height(page)
         assert fitted >= 8  # px: readable
         # ... and at its actual size its text is as Graphviz wrote it (12 pt), scrolling.
-        page.get_by_role("button", name="Actual size").click()
+        page.get_by_role("button", name="100%").click()
         assert text_height(page) == pytest.approx(16, abs=1.5) and text_height(page) >= fitted
-        assert page.locator("#gg-zoom").get_attribute("aria-pressed") == "true"
-        page.get_by_role("button", name="Fit to width").click()
+        assert page.locator("#gg-zoom-actual").get_attribute("aria-pressed") == "true"
+        assert page.locator("#gg-zoom-fit").get_attribute("aria-pressed") == "false"
+        page.get_by_role("button", name="Fit").click()
         assert text_height(page) == pytest.approx(fitted)
         problems.assert_none()
 

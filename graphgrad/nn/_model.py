@@ -25,13 +25,13 @@ from graphgrad.nn._checks import (
     check_X,
 )
 from graphgrad.nn._training import (
+    CostGraph,
     EpochHook,
     Picture,
     Rows,
     Run,
-    Update,
-    descend,
-    make_step,
+    Step,
+    gradient_step,
     page_for,
     train,
 )
@@ -54,6 +54,10 @@ def data_leaf(data: Array, label: str) -> Value:
     return Value(data, label=label, requires_grad=False)
 
 
+def _all_rows(rows: Rows) -> dict[str, Array]:
+    return {}  # one batch of all m examples: the program's data never change
+
+
 class NotFittedError(ValueError, AttributeError):
     """The model was used before ``fit`` (or ``load``) gave it parameters."""
 
@@ -61,7 +65,7 @@ class NotFittedError(ValueError, AttributeError):
 class NeuronModel:
     """Base of the scikit-learn-shaped models made of one neuron."""
 
-    #: Solvers ``fit`` accepts; each has a branch in ``_update``.
+    #: Solvers ``fit`` accepts; each has a branch in ``_step``.
     SOLVERS: ClassVar[tuple[str, ...]] = ("gd",)
     #: A classifier defines ``_probability``; its training page shows the
     #: decision boundary when X has two features.
@@ -152,6 +156,7 @@ class NeuronModel:
         progress: bool | None = None,
         solver: str | None = None,
         explore: str | os.PathLike[str] | TrainingPage | None = None,
+        compile: bool = True,
     ) -> ModelT:
         """Train by ``epochs`` steps of ``solver`` on X (m, nx) and y (m,); returns self.
 
@@ -165,8 +170,14 @@ class NeuronModel:
         often to record) with a slider over the epochs that shows one training
         example's graph with that epoch's values and gradients, the cost curve
         and, for two features, the decision boundary.
+
+        ``compile``: gradient descent runs one compiled program of the step
+        (``graphgrad.compile``: the cost graph read once, then run at every
+        epoch), with the same gradients, to the bit, as building the graph and
+        calling ``backward()`` at every epoch, which ``compile=False`` does.
+        Newton's method is always eager (it differentiates twice).
         """
-        return self._fit(X, y, lr, epochs, progress, solver, explore)
+        return self._fit(X, y, lr, epochs, progress, solver, explore, compile=compile)
 
     def _fit(
         self: ModelT,
@@ -178,9 +189,12 @@ class NeuronModel:
         solver: str | None = None,
         explore: str | os.PathLike[str] | TrainingPage | None = None,
         on_epoch: EpochHook | None = None,
+        compile: bool = True,
     ) -> ModelT:
         """fit, with ``on_epoch`` called after every epoch (see EpochHook): the hook a
         recorder of training (snapshots every k epochs) plugs into."""
+        if not isinstance(compile, bool):
+            raise TypeError(f"compile must be True or False, got {compile!r:.40}")
         data = check_X(X)
         m, nx = data.shape
         targets, classes = self._encode(y, m, nx)
@@ -225,7 +239,7 @@ class NeuronModel:
             name=type(self).__name__,
             data=data,
             epochs=steps,
-            step=make_step(batch_cost, self._update(method, parameters, rate)),
+            step=self._step(method, parameters, rate, batch_cost, compile),
             parameters=parameters,
             commit=commit,
             picture=picture,
@@ -261,10 +275,13 @@ class NeuronModel:
         """A classifier's probability of class 1 for each row of X (see ``_classifier``)."""
         raise NotImplementedError
 
-    def _update(self, solver: str, parameters: list[Value], lr: float) -> Update:
-        """How ``solver`` moves the parameters from the cost J of a step."""
+    def _step(
+        self, solver: str, parameters: list[Value], lr: float, cost: CostGraph, compiled: bool
+    ) -> Step:
+        """One step of ``solver`` on the cost J (all m examples: the data are part of
+        the graph, so a compiled program takes no inputs)."""
         if solver == "gd":
-            return descend(GradientDescent(parameters, lr))
+            return gradient_step(cost, GradientDescent(parameters, lr), _all_rows, compiled)
         raise ValueError(f"solver must be one of {self.SOLVERS}, got {solver!r}")
 
     def _check_solver(self, solver: object) -> str:

@@ -31,6 +31,7 @@ from graphgrad.value import Value
 
 if TYPE_CHECKING:  # the page machinery is imported only when a page is asked for
     from graphgrad.nn.optim import Optimizer
+    from graphgrad.program import Program
     from graphgrad.training import ExampleGraph, Probability, TrainingPage, TrainingRecorder
 
 #: The examples (rows of X) of one step; None for all of them.
@@ -53,6 +54,41 @@ def make_step(cost: CostGraph, update: Update) -> Step:
         J = cost(rows)
         update(J)
         return float(J.data)
+
+    return step
+
+
+#: The data of the examples ``rows`` by the labels of the cost graph's data
+#: leaves ({"X": ..., "y": ...}), for a compiled step; {} for all m examples.
+Batch = Callable[[Rows], dict[str, Array]]
+
+
+def gradient_step(cost: CostGraph, optimizer: Optimizer, batch: Batch, compiled: bool) -> Step:
+    """The step of a gradient optimizer: the gradients of the cost, then one update.
+
+    With ``compiled`` the cost graph is built once for each batch size (the last
+    batch of an epoch may be smaller) and compiled (``graphgrad.compile``), its
+    data leaves, as ``batch`` names them, the program's inputs; each step then
+    runs the program on the batch's data.  The gradients are eager graphgrad's,
+    to the bit; only the graph is not built again at every step.  Without it,
+    each step builds the graph and calls ``backward()``.
+    """
+    if not compiled:
+        return make_step(cost, descend(optimizer))
+    from graphgrad.program import compile
+
+    programs: dict[int | None, Program] = {}
+
+    def step(rows: Rows) -> float:
+        size = None if rows is None else len(rows)
+        program = programs.get(size)
+        data = batch(rows)
+        if program is None:
+            program = compile(cost(rows), wrt=optimizer.parameters, inputs=list(data))
+            programs[size] = program
+        value = program(**data)
+        optimizer.step()
+        return float(value)
 
     return step
 

@@ -28,14 +28,19 @@ from graphgrad.nn._training import (
     Picture,
     Rows,
     Run,
-    descend,
-    make_step,
+    gradient_step,
     page_for,
     train,
 )
 from graphgrad.nn.activations import HIDDEN_ACTIVATIONS, activate, check_activation
 from graphgrad.nn.layers import MLP
-from graphgrad.nn.losses import check_form, logistic_loss, notes_logistic_loss, softmax_cost
+from graphgrad.nn.losses import (
+    check_form,
+    logistic_loss,
+    notes_logistic_loss,
+    one_hot,
+    softmax_cost,
+)
 from graphgrad.nn.optim import SGD, Adam, AdamW, Optimizer
 from graphgrad.value import Value
 
@@ -129,6 +134,7 @@ class MLPClassifier:
         y: object,
         progress: bool | None = None,
         explore: str | os.PathLike[str] | TrainingPage | None = None,
+        compile: bool = True,
     ) -> MLPClassifier:
         """Train on X (m, nx) and y (m,) labels; returns self.
 
@@ -142,8 +148,13 @@ class MLPClassifier:
         that shows one training example's graph through the network with that
         epoch's values and gradients, the cost curve and, for two features and
         two classes, the decision boundary.
+
+        ``compile``: each step runs one compiled program of the cost
+        (``graphgrad.compile``, written once per batch size, the batch's X and y
+        its inputs), with the same gradients, to the bit, as building the graph
+        and calling ``backward()`` at every step, which ``compile=False`` does.
         """
-        return self._fit(X, y, progress, explore)
+        return self._fit(X, y, progress, explore, compile=compile)
 
     def _fit(
         self,
@@ -152,8 +163,11 @@ class MLPClassifier:
         progress: bool | None,
         explore: str | os.PathLike[str] | TrainingPage | None = None,
         on_epoch: EpochHook | None = None,
+        compile: bool = True,
     ) -> MLPClassifier:
         """fit, with ``on_epoch`` called after every epoch (see EpochHook)."""
+        if not isinstance(compile, bool):
+            raise TypeError(f"compile must be True or False, got {compile!r:.40}")
         data = check_X(X)
         m, nx = data.shape
         classes, indices = encode_labels(y, m, nx)
@@ -166,6 +180,14 @@ class MLPClassifier:
         weights = [layer.w for layer in network.layers]
         targets = indices.astype(np.float64).reshape(-1, 1)  # 0/1 for the sigmoid output
 
+        def batch(rows: Rows) -> dict[str, Array]:
+            """The data of a batch by the labels of the cost graph's data leaves."""
+            if rows is None:
+                return {}  # all m examples: part of the graph, never changed
+            if k == 2:
+                return {"X": data[rows], "y": targets[rows]}
+            return {"X": data[rows], "Y": np.eye(k)[indices[rows]]}
+
         def cost(rows: Rows) -> Value:
             """J on all examples (rows None) or on a batch: the graph backward() runs on."""
             inputs, labels = (data, indices) if rows is None else (data[rows], indices[rows])
@@ -174,7 +196,7 @@ class MLPClassifier:
                 target = targets if rows is None else targets[rows]
                 J = logistic_loss(z, data_leaf(target, "y")).mean()
             else:
-                J = softmax_cost(z, np.arange(len(labels)), labels)
+                J = softmax_cost(z, one_hot(labels, k))
             if self.alpha:
                 penalty = (weights[0] * weights[0]).sum()
                 for w in weights[1:]:
@@ -197,7 +219,7 @@ class MLPClassifier:
             name=type(self).__name__,
             data=data,
             epochs=self.epochs,
-            step=make_step(cost, descend(self._optimizer(parameters))),
+            step=gradient_step(cost, self._optimizer(parameters), batch, compile),
             parameters=parameters,
             commit=commit,
             picture=picture,
@@ -412,7 +434,7 @@ def _example_graph(
         per_row.label = None
         loss = per_row.sum()  # one example: its loss L itself
     else:
-        loss = softmax_cost(z, np.arange(1), np.array([label]))
+        loss = softmax_cost(z, one_hot(np.array([label]), k))
     loss.label = "L"
     return loss, network.parameters()
 

@@ -10,7 +10,7 @@ import numpy.typing as npt
 from graphgrad import ops
 from graphgrad.nn._checks import Array, check_labels
 from graphgrad.nn._model import NeuronModel
-from graphgrad.nn._training import Update
+from graphgrad.nn._training import CostGraph, Step, make_step
 from graphgrad.nn.classifier import class_index, encode_labels, label_array
 from graphgrad.nn.losses import logistic_loss, notes_logistic_loss
 from graphgrad.nn.optim import Newton
@@ -74,11 +74,13 @@ class LogisticRegression(NeuronModel):
     def _notes_loss(self, z: Value, y: Value) -> Value:
         return notes_logistic_loss(z, y)
 
-    def _update(self, solver: str, parameters: list[Value], lr: float) -> Update:
+    def _step(
+        self, solver: str, parameters: list[Value], lr: float, cost: CostGraph, compiled: bool
+    ) -> Step:
         if solver != "newton":
-            return super()._update(solver, parameters, lr)
-        # The Hessian of J comes from backward(create_graph=True).
-        return Newton(parameters).step
+            return super()._step(solver, parameters, lr, cost, compiled)
+        # The Hessian of J comes from backward(create_graph=True): eager.
+        return make_step(cost, Newton(parameters).step)
 
     def _check_targets(self, y: object, m: int, nx: int | None = None) -> Array:
         return check_labels(y, m, nx=nx)

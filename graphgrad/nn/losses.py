@@ -118,7 +118,7 @@ def softmax_cross_entropy(logits: Value, y: object) -> Value:
         )
     m, k = logits.shape
     labels = class_indices(y, m, k)
-    return softmax_cost(logits, np.arange(m), labels)
+    return softmax_cost(logits, one_hot(labels, k))
 
 
 def class_indices(y: object, m: int, k: int, name: str = "y") -> np.ndarray[Any, Any]:
@@ -144,19 +144,24 @@ def class_indices(y: object, m: int, k: int, name: str = "y") -> np.ndarray[Any,
     return array.astype(np.intp)
 
 
-def softmax_cost(logits: Value, rows: np.ndarray[Any, Any], labels: np.ndarray[Any, Any]) -> Value:
-    """logsumexp(z) - z[y] averaged over the rows, without checking the labels: for
-    callers that validated them once (``rows`` is arange(m)).
+def one_hot(labels: np.ndarray[Any, Any], k: int, name: str = "Y") -> Value:
+    """The classes of m examples as an (m, k) constant leaf of 0s and 1s (a 1 in each
+    example's column), labelled ``name``: data a graph can be given anew."""
+    return Value(np.eye(k)[labels], label=name, requires_grad=False)
 
-    Both terms are taken relative to c, each row's largest logit, as
-    (logsumexp(z - c)) - (z[y] - c): the same number, but logsumexp(z) and
-    z[y] of logits in the thousands agree in most of their digits, and their
-    difference would keep none of a small loss.  c is a constant of the data
-    (no gradient), which cancels in the gradient too.
+
+def softmax_cost(logits: Value, one_hot_labels: Value) -> Value:
+    """-log softmax(z)[y] averaged over the rows, without checking the labels: for
+    callers that validated them once; ``one_hot_labels`` as :func:`one_hot` makes it.
+
+    Computed as logsumexp(z - z[y]), with z[y] = Σ z·onehot each example's logit of
+    its class: the same number as logsumexp(z) - z[y], but logsumexp(z) and z[y]
+    of logits in the thousands agree in most of their digits, and their
+    difference would keep none of a small loss.  The labels enter as data (not
+    as an index), so a compiled program of the cost takes a new batch's labels.
     """
-    top = Value(np.max(logits.data, axis=1, keepdims=True), requires_grad=False)
-    shifted = logits - top
-    J = (shifted.logsumexp(axis=1) - shifted[rows, labels]).mean()
+    label_logit = (logits * one_hot_labels).sum(axis=1, keepdims=True)
+    J = (logits - label_logit).logsumexp(axis=1).mean()
     J.label = "J"
     return J
 

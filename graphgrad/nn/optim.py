@@ -13,6 +13,7 @@ from graphgrad.functional import gradient_and_hessian
 from graphgrad.graph import describe
 from graphgrad.mode import no_grad
 from graphgrad.nn._checks import check_lr, check_positive
+from graphgrad.numerics import raising
 from graphgrad.value import Array, Data, Value
 
 
@@ -64,15 +65,28 @@ class Optimizer:
             for p in parameters
         ]
         grads = [_grad_array(p) for p in parameters]
-        # Overflow gives inf (and inf - inf NaN), found below with the parameter it hit.
-        with np.errstate(all="ignore"):
-            updated, commit = self._update(live, datas, grads)
-        for p, data in zip(parameters, updated, strict=True):
-            if not np.isfinite(data).all():
-                raise OverflowError(
-                    f"{self.method} diverged at {describe(p)}: the update is too large for a "
-                    f"64-bit float; try a smaller learning rate than {self.lr}"
-                )
+        # The common case in one pass: numpy raises on overflow, and the sum of the
+        # new data is finite exactly when every element is (a gradient set to inf
+        # by hand, say, raises nothing).  Otherwise the updates are made again, to
+        # name the parameter that left the finite floats.
+        try:
+            with raising():
+                updated, commit = self._update(live, datas, grads)
+                total = 0.0
+                for data in updated:
+                    total += float(np.add.reduce(data, axis=None))
+            finite = total - total == 0.0
+        except FloatingPointError:
+            finite = False
+        if not finite:
+            with np.errstate(all="ignore"):
+                updated, commit = self._update(live, datas, grads)
+            for p, data in zip(parameters, updated, strict=True):
+                if not np.isfinite(data).all():
+                    raise OverflowError(
+                        f"{self.method} diverged at {describe(p)}: the update is too large for "
+                        f"a 64-bit float; try a smaller learning rate than {self.lr}"
+                    )
         # Assign only when every update succeeded, so a failure changes nothing.
         for p, data in zip(parameters, updated, strict=True):
             p.data = float(data) if type(p.data) is float else data

@@ -9,6 +9,11 @@
  *   labels: for each labelled edge, the lines of its label (local derivatives).
  * Text is only ever put into the page with textContent: nothing in the data
  * is parsed as markup.
+ *
+ * The picture keeps its own size (100%) in a frame that scrolls: at each step
+ * the frame brings the value being computed, and the edges and op it reads,
+ * into view (smoothly, unless the reader asks for reduced motion), and does not
+ * move when they are in view already.  Fit shrinks the picture to the frame.
  */
 (function () {
   "use strict";
@@ -57,6 +62,9 @@
     play: byId("gg-play"),
     next: byId("gg-next")
   };
+  var frame = byId("gg-graph");
+  var picture = frame.querySelector("svg");
+  var zoomButtons = { fit: byId("gg-fit"), actual: byId("gg-actual") };
   var intro = status.textContent;
   var shown = 0; // how many steps have been taken
   var timer = null;
@@ -121,7 +129,114 @@
     buttons.previous.disabled = count === 0;
     buttons.reset.disabled = count === 0;
     buttons.next.disabled = count === last;
+    follow(current);
   }
+
+  // --- following the step, and zoom ---------------------------------------------------------
+
+  var MARGIN_PX = 16; // room kept between what a step is about and the frame's edge
+  var reducedMotion = window.matchMedia !== undefined &&
+    window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+
+  // The box of the elements with these ids, in the frame's scrolled content (px).
+  function boxOf(ids) {
+    var origin = frame.getBoundingClientRect();
+    var box = null;
+    ids.forEach(function (id) {
+      var element = document.getElementById(id);
+      if (element === null) {
+        return;
+      }
+      var r = element.getBoundingClientRect();
+      if (r.width === 0 && r.height === 0) {
+        return;
+      }
+      var left = r.left - origin.left - frame.clientLeft + frame.scrollLeft;
+      var top = r.top - origin.top - frame.clientTop + frame.scrollTop;
+      var right = left + r.width, bottom = top + r.height;
+      box = box === null ? { left: left, top: top, right: right, bottom: bottom } : {
+        left: Math.min(box.left, left), top: Math.min(box.top, top),
+        right: Math.max(box.right, right), bottom: Math.max(box.bottom, bottom)
+      };
+    });
+    return box;
+  }
+
+  function fitsInFrame(box) {
+    return box.right - box.left <= frame.clientWidth - 2 * MARGIN_PX &&
+      box.bottom - box.top <= frame.clientHeight - 2 * MARGIN_PX;
+  }
+
+  // Where to scroll along one axis so that [start, end] is in view: nowhere new
+  // when it is in view; else centred, or from its start when it is too long.
+  function scrollFor(start, end, scrolled, size, limit) {
+    if (start >= scrolled && end <= scrolled + size) {
+      return scrolled;
+    }
+    var target = end - start <= size - 2 * MARGIN_PX
+      ? (start + end) / 2 - size / 2
+      : start - MARGIN_PX;
+    return Math.max(0, Math.min(limit, Math.round(target)));
+  }
+
+  // The current node with the edges and op it reads, or the node alone when
+  // they do not fit in the frame together.
+  function follow(step) {
+    if (step === null || step.node === null) {
+      return;
+    }
+    var box = boxOf([step.node].concat(step.lit));
+    if (box === null) {
+      return;
+    }
+    if (!fitsInFrame(box)) {
+      box = boxOf([step.node]);
+    }
+    var left = scrollFor(box.left, box.right, frame.scrollLeft, frame.clientWidth,
+                         frame.scrollWidth - frame.clientWidth);
+    var top = scrollFor(box.top, box.bottom, frame.scrollTop, frame.clientHeight,
+                        frame.scrollHeight - frame.clientHeight);
+    if (left !== frame.scrollLeft || top !== frame.scrollTop) {
+      frame.scrollTo({ left: left, top: top, behavior: reducedMotion ? "auto" : "smooth" });
+    }
+  }
+
+  // The picture's own size in CSS px (Graphviz gives it in pt).
+  var natural = { width: picture.width.baseVal.value, height: picture.height.baseVal.value };
+  var zoom = "actual";
+
+  function applyZoom() {
+    var scale = 1;
+    if (zoom === "fit") {
+      frame.style.overflow = "hidden"; // measure the room without scroll bars
+      var room = {
+        width: frame.clientWidth,
+        height: parseFloat(window.getComputedStyle(frame).maxHeight) - frame.offsetHeight +
+          frame.clientHeight
+      };
+      frame.style.overflow = "";
+      scale = Math.min(1, room.width / natural.width,
+                       isNaN(room.height) ? 1 : room.height / natural.height);
+    }
+    picture.style.width = natural.width * scale + "px";
+    picture.style.height = natural.height * scale + "px";
+    zoomButtons.fit.setAttribute("aria-pressed", String(zoom === "fit"));
+    zoomButtons.actual.setAttribute("aria-pressed", String(zoom === "actual"));
+  }
+
+  function setZoom(name) {
+    zoom = name;
+    applyZoom();
+    follow(shown > 0 ? steps[shown - 1] : null);
+  }
+
+  zoomButtons.fit.addEventListener("click", function () { setZoom("fit"); });
+  zoomButtons.actual.addEventListener("click", function () { setZoom("actual"); });
+  window.addEventListener("resize", function () {
+    if (zoom === "fit") {
+      applyZoom();
+    }
+  });
 
   // The section heading a line of the trace is under.
   function heading(line) {
@@ -221,5 +336,6 @@
     event.preventDefault();
   });
 
+  applyZoom();
   render(0);
 })();

@@ -239,14 +239,17 @@
     show(Number(slider.value));
   });
 
-  // The graph fits the page's width, or is shown at its actual size and scrolls.
-  var zoom = byId("gg-zoom");
+  // The graph fitted to the page (the default), or at its own size, scrolling.
   var graph = byId("gg-graph");
-  zoom.addEventListener("click", function () {
-    var actual = graph.classList.toggle("gg-fit") === false;
-    zoom.textContent = actual ? "Fit to width" : "Actual size";
-    zoom.setAttribute("aria-pressed", actual ? "true" : "false");
-  });
+  var fit = byId("gg-zoom-fit");
+  var actual = byId("gg-zoom-actual");
+  function setZoom(fitted) {
+    graph.classList.toggle("gg-fit", fitted);
+    fit.setAttribute("aria-pressed", String(fitted));
+    actual.setAttribute("aria-pressed", String(!fitted));
+  }
+  fit.addEventListener("click", function () { setZoom(true); });
+  actual.addEventListener("click", function () { setZoom(false); });
 
   if (boundary !== null) {
     drawPoints();
