@@ -68,7 +68,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from graphgrad import Value, no_grad  # noqa: E402
 from graphgrad.graph import topological_order  # noqa: E402
 
-# --without micrograd,torch measures as if they were not installed (the test suite
+# --without micrograd,torch,jax measures as if they were not installed (the test suite
 # checks that path); read before they are imported.
 _WITHOUT = {
     name
@@ -335,11 +335,12 @@ def w4_graphgrad(X: Any, y: Any, steps: int) -> tuple[Any, float, float]:
     return w.data, b.data, J.data
 
 
-def w4_fit(X: Any, y: Any, steps: int) -> Any:
+def w4_fit(X: Any, y: Any, steps: int, compiled: bool = True) -> Any:
     """The library's own LogisticRegression, trained with the same steps."""
     from graphgrad.nn import LogisticRegression
 
-    return LogisticRegression(lr=LEARNING_RATE, epochs=steps).fit(X, y, progress=False)
+    model = LogisticRegression(lr=LEARNING_RATE, epochs=steps)
+    return model.fit(X, y, progress=False, compile=compiled)
 
 
 # --- W5 --------------------------------------------------------------------------------------
@@ -377,6 +378,70 @@ def w5_graphgrad(data: Any, steps: int) -> tuple[list[Any], float]:
         J.backward()
         optimizer.step()
     return [p.data for p in mlp.parameters()], J.data
+
+
+def w5_compiled(data: Any) -> tuple[Callable[[int], tuple[list[Any], float]], float, int]:
+    """The same step compiled once (graphgrad.compile), then called: a function that runs
+    ``steps`` steps from the starting weights, the time compile() took, and the nodes."""
+    from graphgrad import compile as compile_graph
+    from graphgrad.graph import topological_order
+    from graphgrad.nn import MLP, SGD, binary_cross_entropy, cost
+
+    X, y, weights = data
+    mlp = MLP(2, W5_SIZES, activation="tanh", seed=0)
+    parameters = mlp.parameters()
+    X_node = Value(X, label="X", requires_grad=False)
+    J = cost(binary_cross_entropy(mlp(X_node), y.reshape(-1, 1)))
+    start = time.perf_counter()
+    program = compile_graph(J)
+    took = time.perf_counter() - start
+
+    def run(steps: int) -> tuple[list[Any], float]:
+        for p, w in zip(parameters, weights, strict=True):
+            p.data = w.copy()
+        optimizer = SGD(parameters, lr=W5_LR)
+        value = math.nan
+        for _ in range(steps):
+            value = program()
+            optimizer.step()
+        return [p.data for p in parameters], value
+
+    return run, took, len(topological_order(J))
+
+
+def w5_jax(data: Any) -> Callable[[int], tuple[list[Any], float]] | None:
+    """The same step under jax.jit (float64, the CPU), or None without jax."""
+    if "jax" in _WITHOUT:
+        return None
+    try:
+        import jax
+    except ImportError:
+        return None
+    jax.config.update("jax_enable_x64", True)
+    jnp = jax.numpy
+    X, y, weights = data
+    X_j, y_j = jnp.asarray(X), jnp.asarray(y.reshape(-1, 1))
+
+    def loss(params: list[Any]) -> Any:
+        W1, b1, W2, b2, W3, b3 = params
+        z = jnp.tanh(jnp.tanh(X_j @ W1 + b1) @ W2 + b2) @ W3 + b3
+        return jnp.mean(jnp.maximum(z, 0) - z * y_j + jnp.log1p(jnp.exp(-jnp.abs(z))))
+
+    @jax.jit
+    def step(params: list[Any]) -> tuple[list[Any], Any]:
+        value, grads = jax.value_and_grad(loss)(params)
+        return [p - W5_LR * g for p, g in zip(params, grads, strict=True)], value
+
+    def run(steps: int) -> tuple[list[Any], float]:
+        params = [jnp.asarray(w) for w in weights]
+        value = None
+        for _ in range(steps):
+            params, value = step(params)
+        jax.block_until_ready(params)
+        return [np.asarray(p) for p in params], float(value)
+
+    run(1)  # traced and compiled here, not in the timing
+    return run
 
 
 def w5_numpy(data: Any, steps: int) -> tuple[list[Any], float]:
@@ -538,6 +603,30 @@ def w6_graphgrad_step(model: Any, data: Any, k: int = 0) -> float:
     return float(total_loss.data)
 
 
+def w6_compiled(model: Any, data: Any) -> tuple[Callable[[int], float], float, int]:
+    """The demo's loss compiled once; each step runs the program, then the same update."""
+    from graphgrad import compile as compile_graph
+    from graphgrad.graph import topological_order
+
+    X, y = data
+    parameters = model.parameters()
+    scores = list(map(model, X))
+    losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(y, scores, strict=True)]
+    total_loss = sum(losses) * (1.0 / len(losses)) + 1e-4 * sum(p * p for p in parameters)
+    start = time.perf_counter()
+    program = compile_graph(total_loss)
+    took = time.perf_counter() - start
+
+    def step(k: int = 0) -> float:
+        value = program()
+        learning_rate = 1.0 - 0.9 * k / 100
+        for p in parameters:
+            p.data -= learning_rate * p.grad
+        return float(value)
+
+    return step, took, len(topological_order(total_loss))
+
+
 # --- W7 --------------------------------------------------------------------------------------
 
 
@@ -654,6 +743,29 @@ def measure(workloads: set[str], sizes: Sizes) -> tuple[list[list[str]], list[st
              ratio(g_mem, m_mem),
              f"≤ 0.5× micrograd: {verdict(g_mem / m_mem if m_mem else None, 0.5)}")
         )  # fmt: skip
+        # The same cost, built once and compiled: each evaluation is one call.
+        from graphgrad import compile as compile_graph
+
+        J2 = w2_build(Value, graphgrad_softplus, data)
+        start = time.perf_counter()
+        program2 = compile_graph(J2)
+        compile2 = time.perf_counter() - start
+        runs2: dict[str, Callable[[], Any]] = {"compiled": program2}
+        if micro:
+            runs2["micrograd"] = runs["micrograd"]
+        t2 = median_of(sizes.w2_rounds, runs2)
+        c2 = t2["compiled"]
+        m2c = t2.get("micrograd")
+        rows.append(
+            ("W2 compiled (graphgrad.compile), per evaluation", f"{c2 * 1e3:.3f} ms",
+             _ms(m2c), "", "", ratio(c2, m2c),
+             f"≤ 0.03× micrograd: {verdict(c2 / m2c if m2c else None, 0.03)}")
+        )  # fmt: skip
+        rows.append(
+            ("W2 compiling, per node", f"{compile2 / g_nodes * 1e6:.1f} µs", "", "", "", "",
+             f"≤ 15 µs: {verdict(compile2 / g_nodes * 1e6, 15.0)}; {compile2 * 1e3:.0f} ms "
+             f"for {g_nodes} nodes, repaid after {compile2 / max(g2 - c2, 1e-12):.0f} evaluations")
+        )  # fmt: skip
 
     if "W3" in workloads:
         # W3
@@ -740,13 +852,25 @@ def measure(workloads: set[str], sizes: Sizes) -> tuple[list[list[str]], list[st
             f"{lean4 * 1e3:.3f} ms (graphgrad {g4 / lean4:.2f}× that). After {steps} steps "
             f"w, b and J differ by {gap:.1e} between graphgrad and numpy"
         )
-        # Timed on its own: in the same rotation, its allocations slowed the
-        # graphgrad rounds that followed it by about 10 %.
-        fit4 = median_of(sizes.w4_rounds, {"fit": lambda: w4_fit(X, y, steps)})["fit"] / steps
+        # Timed apart from the graph above: in the same rotation, its allocations
+        # slowed the graphgrad rounds that followed it by about 10 %.
+        fits = median_of(
+            sizes.w4_rounds,
+            {
+                "fit": lambda: w4_fit(X, y, steps),
+                "numpy": lambda: w4_numpy(X, y, steps),
+                "eager fit": lambda: w4_fit(X, y, steps, compiled=False),
+            },
+        )
+        fit4, fit_n4, eager4 = (fits[k] / steps for k in ("fit", "numpy", "eager fit"))
+        rows.append(
+            ("W4 LogisticRegression.fit (compiled), per step", f"{fit4 * 1e3:.3f} ms", "", "",
+             f"{fit_n4 * 1e3:.3f} ms", ratio(fit4, fit_n4),
+             f"≤ 1.0× numpy: {verdict(fit4 / fit_n4, 1.0)}")
+        )  # fmt: skip
         notes.append(
-            f"W4: LogisticRegression(lr={LEARNING_RATE}, epochs={steps}).fit(X, y) on the same "
-            f"data takes {fit4 * 1e3:.3f} ms per step ({fit4 / n4:.2f}× numpy): the graph above "
-            "plus the optimizer's bookkeeping"
+            f"W4: LogisticRegression(lr={LEARNING_RATE}, epochs={steps}).fit(X, y) with "
+            f"compile=False takes {eager4 * 1e3:.3f} ms per step ({eager4 / fit_n4:.2f}× numpy)"
         )
 
     if "W5" in workloads:
@@ -792,6 +916,47 @@ def measure(workloads: set[str], sizes: Sizes) -> tuple[list[list[str]], list[st
             f"{gaps['numpy']:.1e}"
             + (f" and from PyTorch's by {gaps['pytorch']:.1e}" if "pytorch" in gaps else "")
         )
+        # Compiled once, then called: the program and SGD.step for each step.
+        compiled, compile5, nodes5 = w5_compiled(data)
+        jitted = w5_jax(data)
+        runs5: dict[str, Callable[[], Any]] = {
+            "compiled": lambda: compiled(steps),
+            "numpy": lambda: w5_numpy(data, steps),
+        }
+        if torch is not None:
+            runs5["pytorch"] = lambda: w5_torch(data, steps)
+        if jitted is not None:
+            runs5["jax.jit"] = lambda: jitted(steps)
+        mine, mine_cost = compiled(steps)
+        same = all(np.array_equal(a, b) for a, b in zip(mine, ours, strict=True))
+        t5 = median_of(sizes.w5_rounds, runs5, spread=True)
+        c5, cn5 = t5["compiled"][0] / steps, t5["numpy"][0] / steps
+        cp5 = t5["pytorch"][0] / steps if "pytorch" in t5 else None
+        cj5 = t5["jax.jit"][0] / steps if "jax.jit" in t5 else None
+        ctitle = f"W5 compiled (graphgrad.compile, then SGD.step), m={sizes.w5_m}"
+        rows.append(
+            (f"{ctitle}, vs numpy", f"{c5 * 1e6:.0f} µs", "", "", f"{cn5 * 1e6:.0f} µs",
+             ratio(c5, cn5), f"≤ 0.75× numpy: {verdict(c5 / cn5, 0.75)}")
+        )  # fmt: skip
+        rows.append(
+            (f"{ctitle}, vs PyTorch", f"{c5 * 1e6:.0f} µs", "", _us(cp5, 0), "", ratio(c5, cp5),
+             f"≤ 0.25× PyTorch: {verdict(c5 / cp5 if cp5 else None, 0.25)}")
+        )  # fmt: skip
+        rows.append(
+            (f"{ctitle}, vs jax.jit", f"{c5 * 1e6:.0f} µs", "", _us(cj5, 0), "", ratio(c5, cj5),
+             f"≤ 0.7× jax.jit: {verdict(c5 / cj5 if cj5 else None, 0.7)}"
+             + ("" if cj5 else " (jax not installed)"))
+        )  # fmt: skip
+        cspread = ", ".join(
+            f"{name} {low / steps * 1e6:.0f}–{high / steps * 1e6:.0f} µs"
+            for name, (_, low, high) in t5.items()
+        )
+        notes.append(
+            f"W5 compiled: compile() took {compile5 * 1e3:.1f} ms for {nodes5} nodes "
+            f"({compile5 / nodes5 * 1e6:.0f} µs per node); range over the rounds: {cspread}; "
+            f"after {steps} steps the parameters {'equal' if same else 'differ from'} eager "
+            f"graphgrad's (cost {mine_cost!r} and {ours_cost!r})"
+        )
         small, large = w5_nodes(sizes.w5_m), w5_nodes(100 * sizes.w5_m)
         notes.append(
             f"W5 nodes per step: {small} for m = {sizes.w5_m:,}, {large} for "
@@ -833,6 +998,21 @@ def measure(workloads: set[str], sizes: Sizes) -> tuple[list[list[str]], list[st
             f"{name} {low * 1e3:.0f}–{high * 1e3:.0f} ms" for name, (_, low, high) in t.items()
         )
         notes.append(f"W6: median of {sizes.w6_rounds} steps; range: {spread}")
+        step6, compile6, nodes6 = w6_compiled(w6_graphgrad_model(), data)
+        runs6: dict[str, Callable[[], Any]] = {"compiled": step6}
+        if micro:
+            runs6["micrograd"] = runs["micrograd"]
+        t6 = median_of(sizes.w6_rounds, runs6)
+        c6, m6c = t6["compiled"], t6.get("micrograd")
+        rows.append(
+            (f"W6 compiled (graphgrad.compile), {sizes.w6_points} points, per step",
+             f"{c6 * 1e3:.2f} ms", _ms(m6c, 1), "", "", ratio(c6, m6c),
+             f"≤ 0.05× micrograd: {verdict(c6 / m6c if m6c else None, 0.05)}")
+        )  # fmt: skip
+        notes.append(
+            f"W6 compiled: compile() took {compile6 * 1e3:.0f} ms for {nodes6} nodes "
+            f"({compile6 / nodes6 * 1e6:.1f} µs per node)"
+        )
         if micro:
             notes.append(
                 "W6: started from micrograd's weights, graphgrad's loss equals micrograd's "
@@ -877,7 +1057,7 @@ def main(argv: list[str] | None = None) -> int:
         "--without",
         default="",
         metavar="LIST",
-        help="measure as if these were not installed: micrograd, torch (n/a in the table)",
+        help="measure as if these were not installed: micrograd, torch, jax (n/a in the table)",
     )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -888,8 +1068,8 @@ def main(argv: list[str] | None = None) -> int:
             f"unknown workload(s) {', '.join(sorted(unknown))}: choose from {', '.join(WORKLOADS)}"
         )
     without = {w.strip() for w in args.without.split(",") if w.strip()}
-    if without - {"micrograd", "torch"}:
-        parser.error("--without takes micrograd, torch or both")
+    if without - {"micrograd", "torch", "jax"}:
+        parser.error("--without takes micrograd, torch, jax or several of them")
     sizes = QUICK if args.quick else FULL
     if args.child:
         rows, notes = measure(workloads, sizes)

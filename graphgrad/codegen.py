@@ -621,28 +621,43 @@ class ProgramWriter:
                 hint = "ones" if first == 1.0 else "zeros"
         return self.key(value, hint)
 
-    def expression(self, sym: Sym, top: bool = False) -> str:
-        """Python source computing ``sym``."""
-        call = getattr(sym, "call", None)
-        if call is not None:
-            function, arguments = call
-            parts = [
-                self.expression(a, top=True) if isinstance(a, Sym) else self.value(a)
-                for a in arguments
-            ]
-            return f"{self.key(function, getattr(function, '__name__', 'f'))}({', '.join(parts)})"
-        if sym.op is None:
+    def expression(
+        self, sym: Sym, top: bool = False, inlined: dict[int, Sym] | None = None
+    ) -> str:
+        """Python source computing ``sym``; a variable whose id is in ``inlined`` is
+        written as the expression it stands for."""
+        op = sym.op
+        if op is None:
+            call = getattr(sym, "call", None)
+            if call is not None:
+                function, arguments = call
+                parts = [
+                    self.expression(a, True, inlined) if isinstance(a, Sym) else self.value(a)
+                    for a in arguments
+                ]
+                key = self.key(function, getattr(function, "__name__", "f"))
+                return f"{key}({', '.join(parts)})"
             if sym.name is not None:
+                if inlined is not None:
+                    stands_for = inlined.get(id(sym))
+                    if stands_for is not None:
+                        return self.expression(stands_for, top, inlined)
                 return sym.name
             return self.value(sym.const)
-        op = sym.op
-        args = [self.expression(a) for a in sym.args]
-        raws = [getattr(a, "raw", None) for a in sym.args]
-        if op.float_forward is None and op.notation == "infix" and not op.params:
-            text = f"{args[0]} {op.symbol} {args[1]}"
-            return text if top else f"({text})"
-        if op.float_forward is None and op.notation == "prefix" and not op.params:
-            return f"{op.symbol}{args[0]}" if top else f"({op.symbol}{args[0]})"
+        operands = sym.args
+        if op.float_forward is None and not op.params:
+            notation = op.notation
+            if notation == "infix":
+                text = (
+                    f"{self.expression(operands[0], False, inlined)} {op.symbol} "
+                    f"{self.expression(operands[1], False, inlined)}"
+                )
+                return text if top else f"({text})"
+            if notation == "prefix":
+                text = f"{op.symbol}{self.expression(operands[0], False, inlined)}"
+                return text if top else f"({text})"
+        args = [self.expression(a, False, inlined) for a in operands]
+        raws = [getattr(a, "raw", None) for a in operands]
         if op.method == "T" and type(raws[0]) is np.ndarray:
             return f"{args[0]}.T"  # the op's Value spelling, numpy's too: a view
         floats = all(type(r) is float for r in raws)
@@ -657,17 +672,101 @@ class ProgramWriter:
             return f"{self.key(as_float64, 'as_float64')}({text})"  # as general_forward
         return text
 
+    def returned(
+        self, returns: tuple[Sym, list[Sym]], inlined: dict[int, Sym] | None = None
+    ) -> str:
+        """What the program returns: root's value, and the tuple of the gradients."""
+        root, grads = returns
+        listed = [self.expression(g, True, inlined) for g in grads]
+        tail = "," if len(listed) == 1 else ""
+        return f"{self.expression(root, True, inlined)}, ({', '.join(listed)}{tail})"
+
+    def readable(
+        self,
+        arguments: list[str],
+        statements: list[tuple[Sym, Sym]],
+        returns: tuple[Sym, list[Sym]],
+    ) -> str:
+        """The program line by line: ``name = expression`` for every statement."""
+        body = [f"    {var.name} = {self.expression(sym, top=True)}" for var, sym in statements]
+        return "\n".join(
+            [
+                f"def program({', '.join(arguments)}):",
+                *body,
+                f"    return {self.returned(returns)}",
+                "",
+            ]
+        )
+
     def function(
-        self, arguments: list[str], statements: list[tuple[str, Sym]], returns: str, title: str
-    ) -> tuple[str, Callable[..., Any]]:
-        """The program's source and its compiled function."""
-        body = [f"    {target} = {self.expression(sym, top=True)}" for target, sym in statements]
+        self,
+        arguments: list[str],
+        statements: list[tuple[Sym, Sym]],
+        returns: tuple[Sym, list[Sym]],
+        title: str,
+    ) -> Callable[..., Any]:
+        """The program compiled: the same statements, with every value that is used
+        once written into the expression that uses it (and a renaming or a constant
+        wherever it is used), which Python compiles and runs several times faster
+        than one statement per value.  Operands keep their order, so every sum and
+        product is computed as in the readable form, to the last bit."""
+        root, grads = returns
+        uses: dict[int, int] = {}
+        for _, sym in statements:
+            _count_uses(sym, uses)
+        for sym in (root, *grads):
+            uses[id(sym)] = uses.get(id(sym), 0) + 2  # returned: kept as a variable
+        inlined: dict[int, Sym] = {}
+        depth: dict[int, int] = {}
+        body = []
+        for var, sym in statements:
+            plain = sym.op is None and getattr(sym, "call", None) is None
+            size = 1 + max((depth.get(id(a), 0) for a in _operands(sym)), default=0)
+            if uses.get(id(var), 0) == 0:
+                continue  # computed, never used (a gradient term no one needs)
+            if plain or (uses[id(var)] == 1 and size <= _MAX_INLINE_DEPTH):
+                inlined[id(var)] = sym
+                depth[id(var)] = 0 if plain else size
+                continue
+            body.append(f"    {var.name} = {self.expression(sym, True, inlined)}")
         source = "\n".join(
-            [f"def program({', '.join(arguments)}):", *body, f"    return {returns}", ""]
+            [
+                f"def program({', '.join(arguments)}):",
+                *body,
+                f"    return {self.returned(returns, inlined)}",
+                "",
+            ]
         )
         namespace = dict(self.namespace)
-        function = _compile(source, f"<graphgrad: program of {title}>", namespace, "program")
-        return source, function
+        return _compile(source, f"<graphgrad: program of {title}>", namespace, "program")  # type: ignore[no-any-return]
+
+
+# Deeper expressions are split into statements: Python's compiler recurses on them.
+_MAX_INLINE_DEPTH = 40
+
+
+def _operands(sym: Sym) -> list[Sym]:
+    call = getattr(sym, "call", None)
+    if call is not None:
+        return [a for a in call[1] if isinstance(a, Sym)]
+    return list(sym.args)
+
+
+def _count_uses(sym: Sym, uses: dict[int, int]) -> None:
+    """Count, by id, how often each variable of a statement is read."""
+    stack = [sym]
+    pop, push = stack.pop, stack.extend
+    get = uses.get
+    while stack:
+        s = pop()
+        if s.op is not None:
+            push(s.args)
+            continue
+        call = getattr(s, "call", None)
+        if call is not None:
+            push([a for a in call[1] if isinstance(a, Sym)])
+        elif s.name is not None:
+            uses[id(s)] = get(id(s), 0) + 1
 
 
 def as_float64(x: Any) -> Any:

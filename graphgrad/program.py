@@ -33,7 +33,7 @@ from graphgrad.graph import describe, display_names, gradient_order, is_constant
 from graphgrad.mode import enable_grad
 from graphgrad.numerics import clip, raising
 from graphgrad.op import Op
-from graphgrad.symbolic import DataDependent, Sym, Traced
+from graphgrad.symbolic import DataDependent, Sym, Traced, instantiate
 from graphgrad.value import Value, all_finite, as_data
 
 #: Versions of one program kept for inputs of other shapes (a last, smaller
@@ -123,7 +123,7 @@ class Program:
         self._input_names = names
         self._lock = threading.Lock()
         self._versions: dict[tuple[Any, ...], _Compiled] = {}
-        first = _Compiled(root, self.wrt, self.inputs, {})
+        first = _Compiled(root, self.wrt, self.inputs, {}, order)
         self._versions[first.shapes] = first
         self._first = first
 
@@ -146,15 +146,20 @@ class Program:
     def __call__(self, **new_inputs: Any) -> Any:
         """Run the program: root's value, computed from the leaves' current data and
         ``new_inputs`` (by the inputs' labels); sets root.data and the gradients."""
-        unknown = sorted(set(new_inputs) - set(self._input_names))
-        if unknown:
-            named = ", ".join(repr(n) for n in self._input_names) or "none"
-            raise TypeError(
-                f"the program has no input {clip(repr(unknown[0]))} (its inputs: {named}); "
-                "name a leaf among compile()'s inputs to replace its data at each call"
-            )
-        datas = {name: _input_data(data, name) for name, data in new_inputs.items()}
-        compiled = self._version(datas)
+        if new_inputs:
+            unknown = sorted(set(new_inputs) - set(self._input_names))
+            if unknown:
+                named = ", ".join(repr(n) for n in self._input_names) or "none"
+                raise TypeError(
+                    f"the program has no input {clip(repr(unknown[0]))} (its inputs: "
+                    f"{named}); name a leaf among compile()'s inputs to replace its data "
+                    "at each call"
+                )
+            datas = {name: _input_data(data, name) for name, data in new_inputs.items()}
+            compiled = self._version(datas)
+        else:  # the leaves as they are: the version compile() wrote, unless shapes changed
+            datas = {}
+            compiled = self._first if not self.inputs else self._version(datas)
         value, grads = compiled.run(datas)
         with self._lock:
             self.root.data = value
@@ -244,16 +249,31 @@ class _Compiled:
         wrt: tuple[Value, ...],
         inputs: tuple[Value, ...],
         replaced: dict[Value, Any],
+        order: list[Value] | None = None,
     ) -> None:
         self.root, self.wrt, self.inputs = root, wrt, inputs
         self.shapes = tuple(_shape(replaced.get(leaf, leaf.data)) for leaf in inputs)
-        plan = _plan(root, wrt, inputs, replaced)
+        plan = _plan(root, wrt, inputs, replaced, order or topological_order(root))
         self.arguments: list[Value] = plan.arguments
         self.reached: list[bool] = plan.reached
         self._replaceable = [any(leaf is x for x in inputs) for leaf in plan.arguments]
-        self.source, self.function = plan.writer.function(
+        self._plan: _Plan | None = plan
+        self._source: str | None = None
+        self.function = plan.writer.function(
             plan.argument_names, plan.statements, plan.returns, clip(root.label or "a graph")
         )
+
+    @property
+    def source(self) -> str:
+        """The program line by line (written when first asked for)."""
+        if self._source is None:
+            plan = self._plan
+            assert plan is not None
+            self._source = plan.writer.readable(
+                plan.argument_names, plan.statements, plan.returns
+            )
+            self._plan = None  # the statements are no longer needed
+        return self._source
 
     @staticmethod
     def shapes_of(inputs: tuple[Value, ...], datas: dict[str, Any]) -> tuple[Any, ...]:
@@ -279,9 +299,17 @@ class _Compiled:
         try:
             with raising():
                 value, grads = self.function(*arguments)
+                # One check of the results: numpy raised on any overflow or NaN an
+                # op made, but not on a matrix product's (BLAS does not say), and a
+                # sum is finite exactly when every term is (else it overflows, or is
+                # inf or NaN, and numpy raises or the test below fails).
+                total = value if type(value) is float else float(np.add.reduce(value, axis=None))
+                for g in grads:
+                    total += g if type(g) is float else float(np.add.reduce(g, axis=None))
+            finite = total - total == 0.0
         except (ArithmeticError, ValueError):
-            return self._eagerly(datas)
-        if not _finite(value) or not all(_finite(g) for g in grads):
+            finite = False
+        if not finite:
             return self._eagerly(datas)
         return (float(value) if type(value) is not np.ndarray else value), grads
 
@@ -311,12 +339,6 @@ def _input_data(data: Any, name: str) -> Any:
 
 def _shape(data: Any) -> Any:
     return data.shape if isinstance(data, np.ndarray) else ()
-
-
-def _finite(x: Any) -> bool:
-    if type(x) is float:
-        return x - x == 0.0
-    return isinstance(x, np.ndarray) and all_finite(x)
 
 
 def _grad_or_zeros(leaf: Value) -> Any:
@@ -357,16 +379,21 @@ class _Plan:
     def __init__(self) -> None:
         self.arguments: list[Value] = []
         self.argument_names: list[str] = []
-        self.statements: list[tuple[str, Sym]] = []
-        self.returns = ""
+        # (the variable a statement assigns, what it computes), in order.
+        self.statements: list[tuple[Sym, Sym]] = []
+        # root's value, and each gradient of wrt.
+        self.returns: tuple[Sym, list[Sym]]
         self.reached: list[bool] = []
         self.writer: ProgramWriter
 
 
 def _plan(
-    root: Value, wrt: tuple[Value, ...], inputs: tuple[Value, ...], replaced: dict[Value, Any]
+    root: Value,
+    wrt: tuple[Value, ...],
+    inputs: tuple[Value, ...],
+    replaced: dict[Value, Any],
+    order: list[Value],
 ) -> _Plan:
-    order = topological_order(root)
     varying = _varying(order, inputs)
     names = _names(order, root)
     needs_gradient = _needs_gradient(order, wrt)
@@ -391,8 +418,8 @@ def _plan(
         # The op as recorded (its value too: the same computation on the same data).
         op: Op = node.operation  # type: ignore[assignment]
         line = Traced(raw=node.data, op=op, args=tuple(symbols[x] for x in node.inputs))
-        plan.statements.append((names[node], line))
         symbols[node] = Traced.variable(names[node], node.data)
+        plan.statements.append((symbols[node], line))
 
     # The program's arguments: the inputs as compile() was given them, then the
     # other leaves read at each call (the parameters) in the order they are met.
@@ -403,9 +430,10 @@ def _plan(
     # The gradients, in the order backward() computes them, each input's terms
     # added in the order backward() adds them.
     gradients: dict[Value, Traced] = {}
+    terms = _Terms()
     if wrt:
-        plan.statements.append((grad_names[root], Traced.constant(1.0)))
         gradients[root] = Traced.variable(grad_names[root], 1.0)
+        plan.statements.append((gradients[root], Traced.constant(1.0)))
     for node in gradient_order(root) if wrt else ():
         g = gradients.get(node)
         if g is None or not node.inputs:
@@ -416,29 +444,71 @@ def _plan(
         for index, x in enumerate(node.inputs):
             if x not in needs_gradient or not op.takes_gradient(index):
                 continue
-            term = _gradient_term(op, index, g, arguments, out)
+            term = terms.term(op, index, g, arguments, out)
             name = grad_names[x]
-            if x in gradients:
-                term = Traced.apply_op(ops.add, (gradients[x], term), {})
-            plan.statements.append((name, term))
+            earlier = gradients.get(x)
+            if earlier is not None:  # added as backward() adds it, in this order
+                term = Traced(raw=earlier.raw, op=ops.add, args=(earlier, term))
             gradients[x] = Traced.variable(name, term.raw)
-    grads = []
+            plan.statements.append((gradients[x], term))
     plan.reached = [leaf in gradients for leaf in wrt]
-    for leaf in wrt:
-        if leaf in gradients:
-            grads.append(grad_names[leaf])
-        else:  # root does not depend on it: its gradient is 0
-            grads.append(writer.value(np.zeros_like(leaf.data)) if _shape(leaf.data) else "0.0")
-    listed = ", ".join(grads) + ("," if len(grads) == 1 else "")
-    plan.returns = f"{names[root]}, ({listed})"
+    grads: list[Sym] = [
+        gradients[leaf] if leaf in gradients else Traced.constant(_zero_like(leaf.data))
+        for leaf in wrt  # a leaf root does not depend on: its gradient is 0
+    ]
+    plan.returns = (symbols[root], grads)
     return plan
 
 
-def _gradient_term(
-    op: Op, index: int, g: Traced, arguments: tuple[Traced, ...], out: Traced
-) -> Traced:
+def _zero_like(data: Any) -> Any:
+    return np.zeros_like(data) if isinstance(data, np.ndarray) else 0.0
+
+
+class _Terms:
+    """The gradient terms of one program: Op.vjp traced once for each op, input and
+    kind of operands (their types and shapes), then written out for every node of
+    that kind with its own variables in the placeholders' places."""
+
+    def __init__(self) -> None:
+        self._templates: dict[tuple[Any, ...], tuple[Traced, tuple[Traced, ...]]] = {}
+        self._op_keys: dict[int, Any] = {}
+
+    def term(
+        self, op: Op, index: int, g: Traced, arguments: tuple[Traced, ...], out: Traced
+    ) -> Traced:
+        operands = (g, *arguments, out)
+        op_key = self._op_keys.get(id(op))
+        if op_key is None:
+            op_key = self._op_keys[id(op)] = _op_key(op)
+        key = (op_key, index, *[_kind(a.raw) for a in operands])
+        found = self._templates.get(key)
+        if found is None:
+            placeholders = tuple(Traced.variable(f"_p{k}", a.raw) for k, a in enumerate(operands))
+            found = (_gradient_term(op, index, *placeholders), placeholders)
+            self._templates[key] = found
+        template, placeholders = found
+        stands_for = {id(p): a for p, a in zip(placeholders, operands, strict=True)}
+        return instantiate(template, stands_for)
+
+
+def _op_key(op: Op) -> Any:
+    params = tuple(sorted(op.params.items()))
+    try:
+        hash(params)
+    except TypeError:  # unhashable parameters (an index array): this op alone
+        return id(op)
+    return (op.entry, params)
+
+
+def _kind(raw: Any) -> Any:
+    kind = type(raw)
+    return kind if kind is not np.ndarray else (raw.shape, raw.dtype.char)
+
+
+def _gradient_term(op: Op, index: int, g: Traced, *operands: Traced) -> Traced:
     """What input ``index`` receives: op.vjp written down once, or, for a rule that
     reads its inputs' values, op.vjp called at every run."""
+    arguments, out = operands[:-1], operands[-1]
     try:
         term = op.vjp(index, g, arguments, out)
         if isinstance(term, Traced):

@@ -329,8 +329,13 @@ class Traced(Sym):
         args: tuple[Sym, ...] = (),
         call: tuple[Any, tuple[Any, ...]] | None = None,
     ) -> None:
-        watched = raw.view(Watched) if type(raw) is np.ndarray else raw
-        super().__init__(name, const=const, op=op, args=args, data=watched)
+        # The slots set here rather than through Sym.__init__: a program of a
+        # scalar graph makes a few of these per node.
+        self.name = name
+        self.const = const
+        self.op = op
+        self.args = args
+        self.data = raw.view(Watched) if type(raw) is np.ndarray else raw
         self.raw = raw
         self.call = call
 
@@ -348,7 +353,10 @@ class Traced(Sym):
             raise TypeError(f"{op.name} takes {op.arity} input(s), got {len(args)}")
         traced = tuple(traced_of(a) for a in args)
         raw = op.evaluate(*(a.raw for a in traced), **params)
-        if all(a.op is None and a.name is None and a.call is None for a in traced):
+        for a in traced:
+            if a.op is not None or a.name is not None or a.call is not None:
+                break
+        else:
             return cls.constant(raw)  # made of constants only: folded
         if op.entry is ops.mul:
             # x·1 is x, exactly, where it keeps x's shape and type: no line for it.
@@ -376,6 +384,29 @@ def _is_one(x: Traced) -> bool:
         return False
     c = x.raw
     return bool(c == 1.0) if type(c) is float else bool(np.all(c == 1.0))
+
+
+def instantiate(template: Traced, placeholders: dict[int, Traced]) -> Traced:
+    """``template`` with each placeholder (by id) replaced by the symbol it stands
+    for; the parts without a placeholder are shared, not copied."""
+    found = placeholders.get(id(template))
+    if found is not None:
+        return found
+    call = getattr(template, "call", None)
+    if call is not None:
+        function, arguments = call
+        new = tuple(
+            instantiate(a, placeholders) if isinstance(a, Traced) else a for a in arguments
+        )
+        if all(n is o for n, o in zip(new, arguments, strict=True)):
+            return template
+        return Traced(raw=template.raw, call=(function, new))
+    if template.op is None:
+        return template
+    args = tuple(instantiate(a, placeholders) for a in template.args)  # type: ignore[arg-type]
+    if all(n is o for n, o in zip(args, template.args, strict=True)):
+        return template
+    return Traced(raw=template.raw, op=template.op, args=args)
 
 
 def traced_of(x: object) -> Traced:

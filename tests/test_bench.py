@@ -37,11 +37,20 @@ def test_quick_benchmark_prints_every_workload() -> None:
     gap = float(out.split("differ from numpy's by ")[1].split()[0])
     assert gap < 1e-10
     assert "W5 nodes per step: 20 for m = 50, 20 for m = 5,000" in out
+    # The compiled rows, and the compiled W5 step lands where eager graphgrad does.
+    for row in ("| W2 compiled (graphgrad.compile), per evaluation", "| W2 compiling, per node",
+                "| W4 LogisticRegression.fit (compiled)", "| W5 compiled (graphgrad.compile",
+                "| W6 compiled (graphgrad.compile)"):  # fmt: skip
+        assert row in out
+    assert "after 5 steps the parameters equal eager graphgrad's" in out
+
+
+QUICK_W5_W6 = [sys.executable, str(BENCH), "--quick", "--only", "W5,W6"]
 
 
 def test_without_micrograd_and_pytorch_the_benchmark_says_n_a() -> None:
     result = subprocess.run(
-        [sys.executable, str(BENCH), "--quick", "--only", "W5,W6", "--without", "micrograd,torch"],
+        [*QUICK_W5_W6, "--without", "micrograd,torch,jax"],
         capture_output=True,
         text=True,
         timeout=300,
@@ -53,3 +62,4 @@ def test_without_micrograd_and_pytorch_the_benchmark_says_n_a() -> None:
     assert "micrograd not installed" in out and "pytorch not installed" in out
     assert "| ≤ 0.75× PyTorch: n/a |" in out and "| ≤ 0.25× micrograd: n/a |" in out
     assert "≤ 1.5× numpy: " in out  # numpy is always there to compare with
+    assert "≤ 0.7× jax.jit: n/a (jax not installed)" in out
