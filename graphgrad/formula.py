@@ -12,6 +12,7 @@ Also here: the short summary that stands for an array-valued node.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -50,6 +51,8 @@ def summarize(data: Any, digits: int = DEFAULT_DIGITS) -> str:
     '[1, 2, 3]'
     >>> summarize(np.arange(200.0))
     'shape (200,): mean 99.5, min 0, max 199'
+    >>> summarize(np.array([0.1, 0.2, -0.3, 0.3, -0.2, -0.1]))  # the mean is 1e-17 in floats
+    'shape (6,): mean 0, min -0.3, max 0.3'
     """
     return ": ".join(summary_lines(data, digits))
 
@@ -69,11 +72,23 @@ def summary_lines(data: Any, digits: int = DEFAULT_DIGITS) -> tuple[str, ...]:
     low, high = float(np.min(data)), float(np.max(data))
     if low == high:
         return (shape, f"all {format_number(low, digits)}")
+    mean = float(np.mean(data))
+    # A mean that is zero at the digits shown for the array's largest element is
+    # printed as 0: 8.4e-15 beside elements of about 1 is rounding noise, not data.
+    if abs(mean) < _shown_unit(max(abs(low), abs(high)), digits) / 2:
+        mean = 0.0
     return (
         shape,
-        f"mean {format_number(float(np.mean(data)), digits)}, "
+        f"mean {format_number(mean, digits)}, "
         f"min {format_number(low, digits)}, max {format_number(high, digits)}",
     )
+
+
+def _shown_unit(scale: float, digits: int) -> float:
+    """The value of the last digit shown when ``scale`` is written with ``digits`` digits."""
+    if not math.isfinite(scale) or scale == 0.0:
+        return 0.0
+    return 10.0 ** (math.floor(math.log10(scale)) - digits + 1)
 
 
 def wants_gradient(node: Value) -> bool:

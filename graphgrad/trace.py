@@ -3,10 +3,13 @@
 Every formula and number comes from the op table (through graphgrad.formula)
 and from ``backward()`` itself; nothing here knows a derivative.
 
-:func:`trace_lines` makes the account as a list of lines, each saying which
-node it is about and which edges of the graph it reads; :func:`trace` joins
-their text.  The interactive explorer (graphgrad.explore) steps through the
-same list, so its steps are the trace's lines by construction.
+:func:`lines_of` makes the account of one :class:`graphgrad.view.View` as a
+list of lines, each saying which node it is about and which edges of the
+graph it reads; :func:`trace_lines` makes the view and its lines, and
+:func:`trace` joins their text.  The interactive explorer (graphgrad.explore)
+steps through the lines of the view it draws, so its steps are the trace's
+lines by construction.  The forward pass lists the nodes in the view's order
+(``graph.topological_order``), the backward pass in ``graph.gradient_order``.
 """
 
 from __future__ import annotations
@@ -14,15 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from graphgrad.formula import DEFAULT_DIGITS, Formulas, check_digits, summarize, wants_gradient
-from graphgrad.graph import (
-    DEFAULT_MAX_NODES,
-    gradient_order,
-    is_constant,
-    printable,
-    select_nodes,
-)
+from graphgrad.formula import DEFAULT_DIGITS, Formulas, summarize, wants_gradient
+from graphgrad.graph import DEFAULT_MAX_NODES, gradient_order, is_constant
 from graphgrad.value import Value
+from graphgrad.view import Options, View, view_of
 
 # Characters that make a formula need parentheses when multiplied by a gradient.
 _LOOSE = frozenset(" +-·/*@")
@@ -114,15 +112,23 @@ def trace_lines(
     >>> lines[-1].node is b, [(consumer is J, index) for consumer, index in lines[-1].edges]
     (True, [(True, 1)])
     """
-    check_digits(digits)
-    if not isinstance(root, Value):
-        raise TypeError(f"expected a Value to trace, got {type(root).__name__}")
-    if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
-        raise ValueError(f"max_nodes must be a positive integer, got {max_nodes!r}")
-    nodes, names, _ = select_nodes(root, max_nodes, depth=None, depth_hint=False)
-    names = {node: printable(name) for node, name in names.items()}  # shown, never obeyed
-    formulas = Formulas(names, digits)
-    shown = [node for node in nodes if node is root or not is_constant(node)]
+    options = Options(digits=digits, max_nodes=max_nodes)
+    view = view_of(root, options, backward=backward, depth_hint=False, what="trace")
+    return lines_of(view, backward=backward)
+
+
+def lines_of(view: View, *, backward: bool = True) -> list[TraceLine]:
+    """The lines of the trace of ``view``'s nodes, under its names; with ``backward``
+    the backward pass too, from the gradients ``view_of(..., backward=True)`` computed.
+    """
+    root, names, formulas = view.root, view.names, view.formulas
+    digits = formulas.digits
+    scalar = type(root.data) is float
+    if backward and scalar and not view.backward_ran:
+        raise ValueError(
+            "this view has no backward pass of its own: make it with view_of(root, backward=True)"
+        )
+    shown = [node for node in view.nodes if node is root or not is_constant(node)]
     width = max(len(names[node]) for node in shown)
 
     def step(kind: LineKind, name: str, rhs: str, node: Value, *edges: tuple[Value, int]) -> None:
@@ -143,11 +149,10 @@ def trace_lines(
         step("forward", names[node], rhs, node, *((node, i) for i in range(len(node.inputs))))
     if not backward:
         return lines
-    if type(root.data) is not float:
+    if not scalar:
         plain("blank", "")
         plain("note", f"No backward pass: {names[root]} has shape {root.shape}, not one number.")
         return lines
-    root.backward()
 
     # The nodes in the order backward() computes their gradients, and who
     # consumes each node in that order, to write each gradient as the sum of

@@ -60,7 +60,10 @@ CORE = (
     "numerics", "kernels", "op", "ops", "mode", "symbolic", "graph", "backward", "value",
     "codegen", "define",
 )  # fmt: skip
-ABOVE_THE_CORE = ("formula", "draw", "trace", "explore", "expr", "cli", "nn", "functional", "check")
+ABOVE_THE_CORE = (
+    "formula", "view", "draw", "drawing", "renderers", "trace", "explore", "pages", "training",
+    "expr", "cli", "nn", "functional", "check",
+)  # fmt: skip
 
 
 def graphgrad_imports(path: Path) -> list[tuple[str, list[str]]]:

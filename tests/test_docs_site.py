@@ -6,11 +6,14 @@ The examples themselves are executed by pytest's doctest collection of every
 
 from __future__ import annotations
 
+import base64
 import doctest
 import functools
 import html
 import http.server
 import importlib.util
+import json
+import math
 import os
 import re
 import struct
@@ -23,6 +26,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+import numpy as np
 import pytest
 
 import graphgrad
@@ -303,17 +307,72 @@ def test_every_page_in_the_docs_comes_from_the_script() -> None:
     assert on_disk == set(picture_script().page_names())
 
 
-def page_without_picture(page: str) -> tuple[str, list[str], list[str]]:
-    """A page as text with its picture taken out, and the picture's texts and part ids.
+def page_parts(page: str) -> tuple[str, list[str], list[str], Any]:
+    """A page as text without its picture and data, the picture's texts and part ids,
+    and the page's data.
 
     The picture is compared by what it shows, as the committed pictures are:
     another Graphviz release may place the same parts a little differently.
+    The data is compared by :func:`same_data`.
     """
     match = re.search(r"<svg\b.*?</svg>", page, re.DOTALL)
     assert match is not None
     svg = match.group(0).encode("utf-8")
     ids = sorted(e.get("id", "") for e in ET.fromstring(svg).iter() if e.get("id"))
-    return page.replace(match.group(0), "<svg/>"), svg_texts(svg), ids
+    data = re.search(r'(<script type="application/json" id="gg-data">)(.*?)(</script>)', page, re.S)
+    assert data is not None
+    rest = page.replace(match.group(0), "<svg/>").replace(data.group(2), "{}")
+    return rest, svg_texts(svg), ids, json.loads(data.group(2))
+
+
+def differences(fresh: Any, committed: Any, where: str = "data") -> list[str]:
+    """Where two pages' data differ by more than another machine's arithmetic can make
+    them: texts, counts and structure exactly; numbers to a part in a thousand (a page
+    stores them to 4 digits, whose last may round either way); the probability grids
+    (one byte a point) to one step."""
+    if isinstance(fresh, dict) and isinstance(committed, dict):
+        if fresh.keys() != committed.keys():
+            return [f"{where}: keys {sorted(fresh)} != {sorted(committed)}"]
+        return [d for k in fresh for d in differences(fresh[k], committed[k], f"{where}.{k}")]
+    if isinstance(fresh, list) and isinstance(committed, list):
+        if len(fresh) != len(committed):
+            return [f"{where}: {len(fresh)} items != {len(committed)}"]
+        pairs = zip(fresh, committed, strict=True)
+        return [d for i, (a, b) in enumerate(pairs) for d in differences(a, b, f"{where}[{i}]")]
+    if where.endswith(".grid") and isinstance(fresh, str) and isinstance(committed, str):
+        a, b = (
+            np.frombuffer(base64.b64decode(g), dtype=np.uint8).astype(int)
+            for g in (fresh, committed)
+        )
+        if a.shape != b.shape or np.max(np.abs(a - b), initial=0) > 1:
+            return [f"{where}: the probability grids differ by more than one step"]
+        return []
+    both_numbers = all(
+        isinstance(x, (int, float)) and not isinstance(x, bool) for x in (fresh, committed)
+    )
+    if both_numbers and math.isclose(fresh, committed, rel_tol=1e-3, abs_tol=1e-12):
+        return []
+    return [] if fresh == committed else [f"{where}: {fresh!r} != {committed!r}"]
+
+
+def test_page_data_is_compared_up_to_rounding() -> None:
+    committed = {
+        "curve": [[1, 0.6931]],
+        "text": "J = 0.6931",
+        "grid": base64.b64encode(bytes([7, 200])).decode(),
+    }
+    near = {
+        "curve": [[1, 0.6932]],
+        "text": "J = 0.6931",
+        "grid": base64.b64encode(bytes([8, 199])).decode(),
+    }
+    assert differences(near, committed) == []
+    far = {
+        "curve": [[1, 0.7]],
+        "text": "J = 0.6932",
+        "grid": base64.b64encode(bytes([9, 200])).decode(),
+    }
+    assert len(differences(far, committed)) == 3
 
 
 def test_the_script_regenerates_the_committed_pictures_and_pages(tmp_path: Path) -> None:
@@ -321,10 +380,13 @@ def test_the_script_regenerates_the_committed_pictures_and_pages(tmp_path: Path)
     pages = [path for path in written if path.parent.name == "explore"]
     assert {p.name for p in pages} == {p.name for p in (DOCS / "explore").iterdir()}
     for path in pages:
-        fresh = page_without_picture(path.read_text(encoding="utf-8"))
-        committed = page_without_picture((DOCS / "explore" / path.name).read_text("utf-8"))
-        assert fresh == committed, (
-            f"docs/explore/{path.name} is out of date: run python docs/generate_pictures.py"
+        *fresh, fresh_data = page_parts(path.read_text(encoding="utf-8"))
+        *committed, committed_data = page_parts((DOCS / "explore" / path.name).read_text("utf-8"))
+        changed = differences(fresh_data, committed_data)
+        assert fresh == committed and changed == [], (
+            f"docs/explore/{path.name} is not what docs/generate_pictures.py writes now "
+            f"(beyond what rounding on another machine can change: {changed[:3]}); after "
+            "changing what a page shows, run python docs/generate_pictures.py and commit its pages"
         )
     written = [path for path in written if path not in pages]
     assert {p.name for p in written} == {p.name for p in (DOCS / "images").iterdir()}

@@ -26,13 +26,15 @@ from graphgrad import Value, draw, render, to_svg
 from graphgrad import draw as draw_module_function
 from graphgrad import graph as graph_module
 from graphgrad import trace as graphgrad_trace
-from graphgrad.draw import GraphTooLargeError, RendererError, dot_string
+from graphgrad.draw import DrawingWarning, GraphTooLargeError, RendererError, dot_string
+from graphgrad.formula import format_number
 
 ROOT = Path(__file__).resolve().parent.parent
 SVG_NS = "{http://www.w3.org/2000/svg}"
 HAS_DOT = shutil.which("dot") is not None
 needs_dot = pytest.mark.skipif(not HAS_DOT, reason="the system Graphviz `dot` is not installed")
 draw_module = sys.modules["graphgrad.draw"]
+renderers_module = sys.modules["graphgrad.renderers"]
 
 
 def notes_graph() -> dict[str, Value]:
@@ -396,7 +398,8 @@ def test_graph_over_the_node_limit_is_refused_with_size_and_remedies() -> None:
     assert "5,001 nodes" in message and "max_nodes=2,000" in message
     assert "max_nodes=5001" in message and "depth=" in message
     assert isinstance(info.value, ValueError)
-    nodes, _ = parse_dot(draw(y, max_nodes=5001).source)
+    with pytest.warns(DrawingWarning, match="depth=N"):
+        nodes, _ = parse_dot(draw(y, max_nodes=5001).source)
     assert len(nodes) == 5001 + 2500  # values + op nodes
 
 
@@ -462,8 +465,8 @@ def test_renderer_choice_by_argument_and_environment(monkeypatch: pytest.MonkeyP
 
         return run
 
-    monkeypatch.setattr(draw_module, "_render_system", fake("system"))
-    monkeypatch.setattr(draw_module, "_render_embedded", fake("embedded"))
+    monkeypatch.setattr(renderers_module, "_render_system", fake("system"))
+    monkeypatch.setattr(renderers_module, "_render_embedded", fake("embedded"))
     x = Value(1.0, label="x")
     monkeypatch.setenv("GRAPHGRAD_RENDERER", "embedded")
     to_svg(x)
@@ -570,16 +573,34 @@ def boxes_under_edge_labels(svg: str) -> list[str]:
 def test_notebooks_show_only_pictures_whose_labels_clear_the_boxes(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    assert len(draw_module.select_nodes(sum_of_squares(33))[0]) == 100
+    assert len(graph_module.select_nodes(sum_of_squares(33))[0]) == 100
     shown = draw_module.display_svg(sum_of_squares(33))
     assert shown is not None and {"dJ = 1", "dx33 = 66"} <= set(svg_texts(shown))
     assert boxes_under_edge_labels(shown) == []
     assert draw_module.NOTEBOOK_MAX_NODES == 100
-    # 103 nodes: the edge labels leave the layout and would land on the boxes.
+    # 103 nodes: too many to read at a notebook's width.
     assert draw_module.display_svg(sum_of_squares(34)) is None
     assert sum_of_squares(34)._repr_svg_() is None
-    # Drawn when asked, though.
-    assert "forcelabels=true" in draw(sum_of_squares(34)).source
+    # Drawn when asked, though, with the labels still laid out clear of the boxes.
+    assert boxes_under_edge_labels(to_svg(sum_of_squares(34), renderer="embedded")) == []
+
+
+def small_network_loss(sizes: list[int]) -> Value:
+    from graphgrad.nn import ScalarMLP, binary_cross_entropy
+
+    z = ScalarMLP(2, sizes, seed=0)([1.0, 2.0])
+    assert isinstance(z, Value)
+    L = binary_cross_entropy(z, Value(1.0, label="y", requires_grad=False))
+    L.backward()
+    return L
+
+
+def test_a_network_just_over_a_hundred_nodes_keeps_its_labels_off_the_boxes() -> None:
+    L = small_network_loss([4, 4, 1])
+    assert 100 < len(graph_module.select_nodes(L)[0]) < 120
+    svg = to_svg(L, renderer="embedded")  # and no warning: pytest turns warnings into errors
+    assert boxes_under_edge_labels(svg) == []
+    assert sum(text.startswith("∂") for text in svg_texts(svg)) > 50
 
 
 def test_deciding_a_big_value_is_too_big_does_not_walk_its_graph(
@@ -621,7 +642,7 @@ def test_a_drawing_no_renderer_can_make_shows_as_text_in_a_notebook(
     def no_renderer(source: str, fmt: str = "svg", renderer: str | None = None) -> bytes:
         raise RendererError("no renderer available: install Graphviz")
 
-    monkeypatch.setattr(draw_module, "render_source", no_renderer)
+    monkeypatch.setattr(renderers_module, "render_source", no_renderer)
     drawing = draw(notes_graph()["J"])
     assert drawing._repr_mimebundle_() == {}  # IPython then shows repr(drawing)
     assert notes_graph()["J"]._repr_svg_() is None
@@ -699,22 +720,53 @@ def fan_out(n: int) -> Value:
     return y
 
 
-def test_edge_labels_leave_the_layout_of_large_graphs() -> None:
+def test_edge_labels_leave_the_layout_of_graphs_too_connected_for_it_with_a_warning() -> None:
     small = draw(fan_out(10)).source
     assert "forcelabels" not in small and '[label="∂' in small and "xlabel" not in small
-    large = draw(fan_out(100)).source
+    assert "concentrate" not in small
+    with pytest.warns(DrawingWarning, match=r"may overlap.*depth=N.*max_nodes=") as caught:
+        large = draw(fan_out(100)).source
+    assert len(caught) == 1  # once for the drawing, not once per label
+    assert caught[0].filename == __file__  # at the caller's line
     assert "forcelabels=true" in large and '[xlabel="∂' in large
+    assert "concentrate=true" in large  # the edges from x share one path
     assert '[label="∂' not in large
     edges = parse_dot(large)[1]
     assert any(label and label.startswith("∂y/∂v") for _, _, label in edges)
 
 
+def test_a_small_graph_with_fan_out_renders_with_the_embedded_renderer() -> None:
+    # One input feeding every other op: Graphviz once ran out of stack on it
+    # (or took minutes on x + x + ... + x) for want of a cheaper layout.
+    x = Value(1.5, label="x")
+    v = x
+    for i in range(99):
+        v = v + x if i % 2 else v * 1.0001
+    v.label = "v"
+    v.backward()
+    with pytest.warns(DrawingWarning, match="depth=N"):
+        svg = to_svg(v, renderer="embedded")
+    texts = svg_texts(svg)
+    assert (
+        f"dx = {format_number(float(x.grad), 4)}" in texts
+        and "v = " + format_number(v.data, 4) in texts
+    )
+    total = x
+    for _ in range(59):
+        total = total + x
+    total.label = "J"
+    total.backward()
+    with pytest.warns(DrawingWarning):
+        texts = svg_texts(to_svg(total, renderer="embedded"))
+    assert {"J = 90", "dx = 60"} <= set(texts)
+
+
 def test_large_sources_render_in_a_child_process(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(draw_module, "EMBEDDED_IN_PROCESS_LIMIT", 0)
+    monkeypatch.setattr(renderers_module, "EMBEDDED_IN_PROCESS_LIMIT", 0)
     g = notes_graph()
     g["J"].backward()
     assert {"J = 33", "dc = 9"} <= set(svg_texts(to_svg(g["J"], renderer="embedded")))
-    monkeypatch.setattr(draw_module, "RENDER_TIMEOUT_SECONDS", 0.001)
+    monkeypatch.setattr(renderers_module, "RENDER_TIMEOUT_SECONDS", 0.001)
     with pytest.raises(RendererError, match=r"did not finish the layout within .*depth=N"):
         to_svg(g["J"], renderer="embedded")
 
@@ -760,7 +812,7 @@ def test_a_crashing_or_failing_dot_is_reported(
     with pytest.raises(RendererError, match="syntax error in line 1"):
         to_svg(Value(1.0))  # auto picks the `dot` on PATH
     fake.write_text("#!/bin/sh\nsleep 5\n")
-    monkeypatch.setattr(draw_module, "RENDER_TIMEOUT_SECONDS", 0.2)
+    monkeypatch.setattr(renderers_module, "RENDER_TIMEOUT_SECONDS", 0.2)
     with pytest.raises(RendererError, match="did not finish the layout"):
         to_svg(Value(1.0), renderer="system")
 
@@ -806,3 +858,33 @@ def test_a_value_too_big_to_draw_says_so_in_its_text_form() -> None:
     assert text.startswith(repr(big)) and "not drawn" in text and "graphgrad.draw(" in text
     small = notes_graph()["J"]
     assert pretty(small) == repr(small)
+
+
+def test_a_mean_that_is_rounding_noise_is_drawn_as_zero() -> None:
+    centred = np.array([0.1, 0.2, -0.3, 0.3, -0.2, -0.1])
+    assert 0 < abs(float(np.mean(centred))) < 1e-15  # what the floats make of it
+    X = Value(centred, label="X")
+    J = (X * X).sum()
+    J.label = "J"
+    texts = [v["label"] for v in parse_dot(draw(J).source)[0].values()]
+    assert "X = shape (6,)\nmean 0, min -0.3, max 0.3" in texts
+    # A mean that is small but shown at the array's digits stays as it is.
+    X.data = centred + 0.001
+    texts = [v["label"] for v in parse_dot(draw(J).source)[0].values()]
+    assert "X = shape (6,)\nmean 0.001, min -0.299, max 0.301" in texts
+
+
+def test_a_drawing_is_of_a_public_class_and_the_notebook_plumbing_is_not_top_level() -> None:
+    import graphviz
+
+    from graphgrad.draw import Drawing
+
+    drawing = draw(notes_graph()["J"])
+    assert type(drawing) is Drawing and isinstance(drawing, graphviz.Digraph)
+    assert f"{Drawing.__module__}.{Drawing.__qualname__}" == "graphgrad.drawing.Drawing"
+    import graphgrad
+
+    assert "display_note" not in dir(graphgrad) and "display_svg" not in dir(graphgrad)
+    assert callable(draw_module.display_note) and callable(draw_module.display_svg)
+    with pytest.raises(AttributeError, match="no attribute 'Drawings'"):
+        draw_module.Drawings  # noqa: B018

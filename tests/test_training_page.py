@@ -34,6 +34,28 @@ def page_data(path: Path) -> dict[str, Any]:
     return data
 
 
+def assert_curve(curve: list[list[float]], history: list[float]) -> None:
+    """The page's cost curve is the history, one point per epoch, stored to 4 digits."""
+    assert [epoch for epoch, _ in curve] == list(range(1, len(history) + 1))
+    for (_, stored), cost in zip(curve, history, strict=True):
+        assert stored == pytest.approx(cost, rel=1e-3)
+        assert float(f"{stored:.4g}") == stored  # no more digits than the page plots
+
+
+def assert_grid(grid: np.ndarray, p: np.ndarray) -> None:
+    """One byte a point, within one step of the probability (the axes are rounded)."""
+    expected = np.rint(p * 255).astype(int)
+    assert np.max(np.abs(grid.astype(int) - expected)) <= 1
+    assert np.mean(grid.astype(int) == expected) > 0.95
+
+
+def plot_fractions(points: np.ndarray, inputs: np.ndarray) -> np.ndarray:
+    """Where points lie on the plot of ``inputs`` (10% margins, at least 0.5 a side)."""
+    low, high = inputs.min(axis=0), inputs.max(axis=0)
+    margin = np.maximum((high - low) * 0.1, 0.5)
+    return (points - (low - margin)) / ((high + margin) - (low - margin))
+
+
 def svg_texts(svg: str) -> list[str]:
     root = ET.fromstring(svg.encode("utf-8"))
     return sorted("".join(t.itertext()) for t in root.iter(f"{SVG_NS}text"))
@@ -64,10 +86,11 @@ def test_snapshots_every_k_epochs_and_the_whole_cost_curve(
     model, path = recorded
     data = page_data(path)
     assert [s["epoch"] for s in data["snapshots"]] == [0, 10, 20, 30, 40]
-    assert data["curve"] == [[e, cost] for e, cost in enumerate(model.history_, start=1)]
+    assert_curve(data["curve"], model.history_)
     for snapshot in data["snapshots"][1:]:
         cost = model.history_[snapshot["epoch"] - 1]
-        assert snapshot["cost"] == cost and snapshot["costText"] == format_number(cost, 4)
+        assert snapshot["cost"] == pytest.approx(cost, rel=1e-3)
+        assert snapshot["costText"] == format_number(cost, 4)
     assert data["snapshots"][0]["cost"] is None
 
 
@@ -92,12 +115,15 @@ def test_each_snapshot_has_the_decision_boundary_at_that_epoch(
     n = boundary["size"]
     x1, x2 = np.meshgrid(np.linspace(*boundary["x1"], n), np.linspace(*boundary["x2"], n))
     points = np.column_stack([x1.ravel(), x2.ravel()])
-    assert boundary["example"] == list(X[EXAMPLE])
-    assert boundary["points"] == [[*map(float, x), int(y)] for x, y in zip(X, Y, strict=True)]
+    assert boundary["example"] == pytest.approx(plot_fractions(X[EXAMPLE], X), abs=1e-4)
+    assert [label for _, _, label in boundary["points"]] == list(Y)
+    stored = np.array([[a, b] for a, b, _ in boundary["points"]])
+    assert np.allclose(stored, plot_fractions(X, X), atol=1e-4)
+    low, high = X.min(axis=0) - 0.5, X.max(axis=0) + 0.5  # spans under 5: margins of 0.5
+    assert np.allclose([boundary["x1"], boundary["x2"]], np.column_stack([low, high]))
     for snapshot in data["snapshots"][1:]:
         grid = np.frombuffer(base64.b64decode(snapshot["grid"]), dtype=np.uint8)
-        p = trained(snapshot["epoch"]).predict_proba(points)[:, 1]
-        assert np.array_equal(grid, np.rint(p * 255).astype(np.uint8))
+        assert_grid(grid, trained(snapshot["epoch"]).predict_proba(points)[:, 1])
 
 
 def test_recording_does_not_change_the_training(
@@ -136,7 +162,7 @@ def test_newton_and_a_regressor_are_recorded_too(tmp_path: Path) -> None:
     )
     data = page_data(tmp_path / "r.html")
     assert data["boundary"] is None  # one feature, and not a classifier
-    assert [c for _, c in data["curve"]] == houses.history_
+    assert_curve(data["curve"], houses.history_)
 
 
 @pytest.mark.parametrize(
@@ -228,7 +254,7 @@ def test_an_mlp_classifiers_run_is_recorded_epoch_by_epoch(tmp_path: Path) -> No
     assert model.history_ == plain.history_  # recording changes nothing
     data = page_data(path)
     assert [s["epoch"] for s in data["snapshots"]] == [0, 5, 10, 15]
-    assert data["curve"] == [[e, cost] for e, cost in enumerate(model.history_, start=1)]
+    assert_curve(data["curve"], model.history_)
     boundary = data["boundary"]
     n = boundary["size"]
     x1, x2 = np.meshgrid(np.linspace(*boundary["x1"], n), np.linspace(*boundary["x2"], n))
@@ -238,8 +264,7 @@ def test_an_mlp_classifiers_run_is_recorded_epoch_by_epoch(tmp_path: Path) -> No
         shown = sorted(line for lines in snapshot["labels"] for line in lines)
         assert shown == mlp_example_texts(independent, 3), snapshot["epoch"]
         grid = np.frombuffer(base64.b64decode(snapshot["grid"]), dtype=np.uint8)
-        p = independent.predict_proba(points)[:, 1]
-        assert np.array_equal(grid, np.rint(p * 255).astype(np.uint8))
+        assert_grid(grid, independent.predict_proba(points)[:, 1])
 
 
 def test_a_three_class_run_has_its_graph_and_curve_but_no_boundary(tmp_path: Path) -> None:
@@ -254,3 +279,69 @@ def test_a_three_class_run_has_its_graph_and_curve_but_no_boundary(tmp_path: Pat
     last = data["snapshots"][-1]
     shown = sorted(line for lines in last["labels"] for line in lines)
     assert shown == mlp_example_texts(mlp_trained(6, X, y), 0, X, y)
+
+
+def one_weight_example() -> tuple[Value, list[Value]]:
+    w = Value(0.5, label="w")
+    loss = (w - 2.0) ** 2
+    loss.label = "L"
+    return loss, [w]
+
+
+def test_what_a_page_cannot_plot_is_refused_with_a_message() -> None:
+    inputs = X.copy()
+    inputs[1, 0] = np.inf
+    with pytest.raises(ValueError, match="a decision boundary needs finite inputs"):
+        TrainingRecorder(
+            3, one_weight_example, inputs=inputs, labels=Y, probability=lambda p: p[:, 0] * 0
+        )
+    recorder = TrainingRecorder(3, one_weight_example)
+    recorder.start()
+    with pytest.raises(ValueError, match="the cost of epoch 1 is nan: a page plots finite costs"):
+        recorder.epoch_done(1, float("nan"))
+    for bad in ("", "Newton\nstep", 3, "x" * 41):
+        with pytest.raises(ValueError, match="step_name must be a short name of one line"):
+            TrainingRecorder(3, one_weight_example, step_name=bad)  # type: ignore[arg-type]
+
+
+def test_inputs_near_the_largest_floats_give_a_page_of_finite_numbers(tmp_path: Path) -> None:
+    huge = X / X.max() * 1.7e308
+    recorder = TrainingRecorder(
+        1, one_weight_example, inputs=huge, labels=Y, example_input=list(huge[EXAMPLE]),
+        probability=lambda p: 1.0 / (1.0 + np.exp(-np.clip(p[:, 0] / 1e308, -50, 50))),
+    )  # fmt: skip
+    recorder.start()
+    recorder.epoch_done(1, 1.0)
+    data = page_data(recorder.write(tmp_path / "huge.html"))
+    layout = data["boundary"]
+    places = [*[(a, b) for a, b, _ in layout["points"]], tuple(layout["example"])]
+    assert all(0 < v < 1 for place in places for v in place)
+    # In units of 1e308 nothing overflows: the axes are the data's range and 10% more,
+    # up to the largest float.
+    units, (low, high) = huge[:, 0] / 1e308, np.array(layout["x1"]) / 1e308
+    span, largest = units.max() - units.min(), np.finfo(np.float64).max / 1e308
+    expected = [units.min() - span / 10, min(units.max() + span / 10, largest)]
+    assert [low, high] == pytest.approx(expected, rel=1e-5)
+    stored = [a for a, _, _ in layout["points"]]
+    assert np.allclose(stored, (units - low) / (high - low), atol=1e-4)
+
+
+def test_a_page_stores_no_more_digits_than_it_shows_and_plots(
+    recorded: tuple[LogisticRegression, Path],
+) -> None:
+    _, path = recorded
+    numbers: list[float] = []
+
+    def collect(value: object) -> None:
+        if isinstance(value, float):
+            numbers.append(value)
+        elif isinstance(value, list):
+            for item in value:
+                collect(item)
+        elif isinstance(value, dict):
+            for item in value.values():
+                collect(item)
+
+    collect(page_data(path))
+    assert len(numbers) > 50
+    assert all(len(repr(abs(x)).replace(".", "").lstrip("0")) <= 6 for x in numbers), numbers

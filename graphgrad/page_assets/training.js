@@ -1,13 +1,15 @@
 /* The training page: a slider over the recorded epochs of one training run.
  *
  * The page's data (a JSON script element, written by graphgrad/training.py):
+ *   step:      what one step of the run is called ("Epoch", "Newton step");
  *   ids:       the labelled parts of the example's picture;
  *   snapshots: for each recorded epoch, {epoch, cost, costText, labels} (labels[i]:
  *              the lines of part ids[i] at that epoch) and, for a classifier of
  *              two features, grid: the probability of class 1 on a grid, one
  *              byte a point, base64;
  *   curve:     [epoch, cost] points of the cost curve;
- *   boundary:  null, or {size, x1: [low, high], x2: [low, high], points, example}.
+ *   boundary:  null, or {size, x1: [low, high], x2: [low, high], points, example};
+ *              points ([x1, x2, label]) and example are fractions of the plot's sides.
  * Text is only ever put into the page with textContent.
  */
 (function () {
@@ -49,7 +51,7 @@
     return COST.left + (COST.right - COST.left) * epoch / data.epochs;
   }
   function costY(cost) {
-    return COST.bottom - (COST.bottom - COST.top) * cost / topCost;
+    return COST.bottom - (COST.bottom - COST.top) * (cost / topCost);
   }
 
   function drawCost(snapshot) {
@@ -74,11 +76,12 @@
   var boundary = data.boundary;
   var PLOT = 400;
 
-  function plotX(x1) {
-    return PLOT * (x1 - boundary.x1[0]) / (boundary.x1[1] - boundary.x1[0]);
+  // Positions arrive as fractions of the plot's sides, so nothing here can overflow.
+  function plotX(fraction) {
+    return PLOT * fraction;
   }
-  function plotY(x2) {
-    return PLOT - PLOT * (x2 - boundary.x2[0]) / (boundary.x2[1] - boundary.x2[0]);
+  function plotY(fraction) {
+    return PLOT - PLOT * fraction;
   }
 
   function decode(text) {
@@ -153,8 +156,8 @@
   // Where the probability crosses 0.5, by marching squares over the grid.
   function contour(bytes) {
     var n = boundary.size, half = 127.5, parts = [];
-    function x1At(col) { return boundary.x1[0] + (boundary.x1[1] - boundary.x1[0]) * col / (n - 1); }
-    function x2At(row) { return boundary.x2[0] + (boundary.x2[1] - boundary.x2[0]) * row / (n - 1); }
+    function x1At(col) { return col / (n - 1); }
+    function x2At(row) { return row / (n - 1); }
     function value(row, col) { return bytes[row * n + col] - half; }
     function cross(r0, c0, r1, c1) {
       var a = value(r0, c0), b = value(r1, c1);
@@ -192,10 +195,11 @@
     snapshot.labels.forEach(function (lines, i) {
       lines.forEach(function (line, j) { texts[i][j].textContent = line; });
     });
-    var text = "Epoch " + snapshot.epoch + " of " + data.epochs;
+    var text = data.step + " " + snapshot.epoch + " of " + data.epochs;
     text += snapshot.cost === null ? " (before training)" : ": its cost J = " + snapshot.costText;
     readout.textContent = text;
-    slider.setAttribute("aria-valuetext", "epoch " + snapshot.epoch + " of " + data.epochs);
+    slider.setAttribute("aria-valuetext",
+                        data.step.toLowerCase() + " " + snapshot.epoch + " of " + data.epochs);
     drawCost(snapshot);
     if (boundary !== null) {
       drawBoundary(snapshot);
@@ -234,6 +238,18 @@
   slider.addEventListener("input", function () {
     show(Number(slider.value));
   });
+
+  // The graph fitted to the page (the default), or at its own size, scrolling.
+  var graph = byId("gg-graph");
+  var fit = byId("gg-zoom-fit");
+  var actual = byId("gg-zoom-actual");
+  function setZoom(fitted) {
+    graph.classList.toggle("gg-fit", fitted);
+    fit.setAttribute("aria-pressed", String(fitted));
+    actual.setAttribute("aria-pressed", String(!fitted));
+  }
+  fit.addEventListener("click", function () { setZoom(true); });
+  actual.addEventListener("click", function () { setZoom(false); });
 
   if (boundary !== null) {
     drawPoints();
