@@ -233,6 +233,9 @@ def op_table() -> list[tuple[str, str, str, str]]:
             out = Sym("out")
             parts = []
             for index, name in enumerate(op.inputs):
+                if not op.takes_gradient(index):
+                    parts.append(f"none: no gradient passes to {name}")
+                    continue
                 text = _rule_text(op.local_derivative(index, tuple(symbols), out))
                 parts.append(f"∂out/∂{name} = {text}")
             derivatives = "; ".join(parts)

@@ -260,6 +260,11 @@ def step_array(x: Data) -> Data:
     return (x > 0.0).astype(np.float64)
 
 
+def same(x: Data) -> Data:
+    """x again (a copy of an array: a node owns its data)."""
+    return x.copy() if isinstance(x, np.ndarray) else x
+
+
 def sum_array(x: Data, *, axis: Any = None, keepdims: bool = False) -> Data:
     if not isinstance(x, np.ndarray):
         if axis not in (None, (), 0, -1) or keepdims:

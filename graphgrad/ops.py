@@ -132,6 +132,9 @@ softplus: Op = Op(
     method="softplus",
 )
 step: Op = Op("step", kernels.step_array, (0.0,), float_forward=kernels.step_float, method="step")
+# The same value, through which no gradient passes (JAX's stop_gradient): for a
+# constant computed from the data, such as the max a softmax is shifted by.
+stop_gradient: Op = Op("stop_gradient", kernels.same, (None,), method="stop_gradient")
 
 # The derivatives of pow, and of themselves, at every order.
 scaled_pow: Op = Op(

@@ -215,6 +215,12 @@ class Value(Operand):
         node: Value = ops.step.apply(self)
         return node
 
+    def stop_gradient(self) -> Value:
+        """The same value, through which no gradient passes (JAX's ``stop_gradient``):
+        backward() hands nothing on to this node's input."""
+        node: Value = ops.stop_gradient.apply(self)
+        return node
+
     def xlogy(self, y: Operand_) -> Value:
         """self·log(y), and exactly 0 where self is 0 (so 0·log 0 = 0): cross-entropy's term."""
         return Value.apply_op(ops.xlogy, (self, y), {})

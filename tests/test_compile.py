@@ -157,6 +157,8 @@ CASES: dict[str, list[tuple[list[Any], Build]]] = {
     "relu": [([signed()], lambda v: v[0].relu()), ([signed(8)], lambda v: v[0].relu())],
     "softplus": [([signed()], lambda v: v[0].softplus()),
                  ([signed(4)], lambda v: v[0].softplus())],
+    "stop_gradient": [([signed(), signed()], lambda v: v[0].stop_gradient() * v[1]),
+                      ([signed(3, 2)], lambda v: v[0] * v[0].stop_gradient())],
     "step": [([signed(), signed()], lambda v: v[0].step() * v[1]),
              ([signed(4), signed(4)], lambda v: v[0].step() * v[1])],
     "scaled_pow": [([positive(), signed(), signed()], lambda v: v[0].scaled_pow(v[1], v[2])),

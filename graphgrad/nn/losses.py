@@ -154,14 +154,17 @@ def softmax_cost(logits: Value, one_hot_labels: Value) -> Value:
     """-log softmax(z)[y] averaged over the rows, without checking the labels: for
     callers that validated them once; ``one_hot_labels`` as :func:`one_hot` makes it.
 
-    Computed as logsumexp(z - z[y]), with z[y] = Σ z·onehot each example's logit of
-    its class: the same number as logsumexp(z) - z[y], but logsumexp(z) and z[y]
-    of logits in the thousands agree in most of their digits, and their
-    difference would keep none of a small loss.  The labels enter as data (not
+    Both terms are taken relative to c, each row's largest logit, as
+    logsumexp(z - c) - (z[y] - c), with z[y] - c = Σ (z - c)·onehot: the same
+    number as logsumexp(z) - z[y], but logsumexp(z) and z[y] of logits in the
+    thousands agree in most of their digits, and their difference would keep
+    none of a small loss.  No gradient passes through c (it cancels), so
+    dJ/dz is exactly (softmax(z) - onehot) / m.  The labels enter as data (not
     as an index), so a compiled program of the cost takes a new batch's labels.
     """
-    label_logit = (logits * one_hot_labels).sum(axis=1, keepdims=True)
-    J = (logits - label_logit).logsumexp(axis=1).mean()
+    shifted = logits - logits.max(axis=1, keepdims=True).stop_gradient()
+    label_logit = (shifted * one_hot_labels).sum(axis=1)
+    J = (shifted.logsumexp(axis=1) - label_logit).mean()
     J.label = "J"
     return J
 
