@@ -10,11 +10,20 @@ import argparse
 import math
 import shlex
 import sys
+import warnings
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from graphgrad import __version__
-from graphgrad.draw import DIRECTIONS, RENDERER_ENV, RENDERERS, RendererError, render, to_svg
+from graphgrad.draw import (
+    DIRECTIONS,
+    RENDERER_ENV,
+    RENDERERS,
+    DrawingWarning,
+    RendererError,
+    render,
+    to_svg,
+)
 from graphgrad.explore import PAGE_SUFFIXES, explore, page_path
 from graphgrad.expr import (
     FUNCTIONS,
@@ -411,7 +420,7 @@ def _for_the_command_line(message: str) -> str:
     """A message of the Python API, with its keyword arguments said as this command's options."""
     for renderer in RENDERERS:
         message = message.replace(f"renderer={renderer!r}", f"--renderer {renderer}")
-    return message
+    return message.replace("show_derivatives=False", "--no-derivatives")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -430,7 +439,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         # argparse's own error: the usage of the parser at fault, the message, exit 2.
         argparse.ArgumentParser.error(exc.parser, exc.message)
     try:
-        return _run(args)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", DrawingWarning)
+            status = _run(args)
+        for warning in caught:  # a drawing's advice, as the command's own one line
+            if issubclass(warning.category, DrawingWarning):
+                note = _for_the_command_line(str(warning.message)).strip().splitlines()[0]
+                print(f"graphgrad: warning: {note}", file=sys.stderr)
+            else:
+                warnings.warn_explicit(
+                    warning.message, warning.category, warning.filename, warning.lineno
+                )
+        return status
     except (UsageError, ExpressionError) as exc:
         return _fail(str(exc), USAGE_ERROR)
     except (ValueError, ArithmeticError) as exc:

@@ -138,7 +138,8 @@ def _compile(source: str, filename: str, namespace: dict[str, Any], name: str) -
 # gradient, or is named data (a labelled constant such as the labels y, or a
 # node computed from one): then ``1 - y`` shows in pictures as computed from
 # y, and a compiled program recomputes it when y changes.  Only numbers and
-# arrays written into the expression (the 3 in 3 * v) are folded.
+# arrays written into the expression (the 3 in 3 * v) are folded.  The node
+# itself takes a gradient when an input does that the op passes one to.
 _APPLY_TEMPLATE = """\
 def apply_{name}({signature}):
 {lift}
@@ -254,8 +255,16 @@ def compile_apply(op: Op, reflected: bool = False, as_function: bool = False) ->
         + (", **params" if op.param_names else ""),
         lift=prologue,
         compute=compute,
-        any_requires_grad=" or ".join(f"{n}.requires_grad" for n in names),
-        any_named_data=" or ".join(f"{n}.inputs or {n}.label is not None" for n in names),
+        # A node takes a gradient when an input it passes one to does (an op such
+        # as stop_gradient passes none: its node is computed from its inputs, and
+        # recorded, but backward never goes through it).
+        any_requires_grad=" or ".join(
+            [f"{n}.requires_grad" for i, n in enumerate(names) if op.takes_gradient(i)]
+        )
+        or "False",
+        any_named_data=" or ".join(
+            f"{n}.requires_grad or {n}.inputs or {n}.label is not None" for n in names
+        ),
         op="op.bind(params)" if op.param_names else "op",
         inputs_tuple=inputs_tuple,
     )

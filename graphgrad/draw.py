@@ -323,7 +323,7 @@ def _value_node(node: Value, view: View) -> tuple[dict[str, str], list[str]]:
         return attrs, [number]
     name = shown_name(view, node)
     text = _equation(name, summary_lines(node.data, digits))
-    if view.show_grad and wants_gradient(node) and node.grad is not None:
+    if view.show_grad and node in view.reached and node.grad is not None:
         text += _equation(f"d{name}", summary_lines(node.grad, digits))
     cut = node in view.cut
     if cut:
@@ -358,8 +358,10 @@ def _edge_label(node: Value, index: int, view: View) -> list[str] | None:
     x = node.inputs[index]
     op = node.operation
     assert op is not None
-    if not wants_gradient(x) or not op.takes_gradient(index):
-        return None  # a constant, such as a number in the expression: no derivative
+    if not wants_gradient(x) or not op.takes_gradient(index) or node not in view.reached:
+        # A constant, such as a number in the expression, or an edge backward()
+        # hands nothing along: no derivative.
+        return None
     digits = formulas.digits
     out_name, in_name = shown_name(view, node), shown_name(view, x)
     formula = formulas.local(node, index)

@@ -157,12 +157,17 @@ def lines_of(view: View, *, backward: bool = True) -> list[TraceLine]:
     # The nodes in the order backward() computes their gradients, and who
     # consumes each node in that order, to write each gradient as the sum of
     # what its consumers hand it, term by term as backward adds them.
+    # Only the nodes backward() reaches hand a gradient on (view.reached): not
+    # the max under a stop_gradient, say.
     listed = set(shown)
-    in_gradient_order = [node for node in gradient_order(root) if node in listed]
+    order = gradient_order(root)
+    in_gradient_order = [node for node in order if node in listed]
     consumers: dict[Value, list[tuple[Value, int]]] = {}
-    for node in gradient_order(root):
-        for index, x in enumerate(node.inputs):
-            consumers.setdefault(x, []).append((node, index))
+    for node in order:
+        if node in view.reached:
+            for index, x in enumerate(node.inputs):
+                if x in view.reached and _gives_gradient(node, index):
+                    consumers.setdefault(x, []).append((node, index))
 
     plain("blank", "")
     plain("heading", f"Backward pass (dx is d{names[root]}/dx, by the chain rule)")

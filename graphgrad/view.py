@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import TypedDict
 
 from graphgrad.formula import DEFAULT_DIGITS, Formulas, check_digits
-from graphgrad.graph import DEFAULT_MAX_NODES, printable, select_nodes
+from graphgrad.graph import DEFAULT_MAX_NODES, gradient_order, printable, select_nodes
 from graphgrad.value import Value
 
 #: The directions a picture can run in: inputs on the left, top, right or bottom.
@@ -134,7 +134,10 @@ class View:
     - ``cut``: shown nodes whose inputs are not shown (``depth``);
     - ``formulas``: the op table's rules as text and numbers for these names;
     - ``show_grad``: whether gradients are shown; ``backward_ran``: whether
-      :func:`view_of` ran ``root.backward()`` for this view.
+      :func:`view_of` ran ``root.backward()`` for this view;
+    - ``reached``: the nodes ``backward()`` hands a gradient to (root, and every
+      input a reached node's op passes one to): only they show one, and only
+      their edges a derivative (not the max under a ``stop_gradient``, say).
     """
 
     root: Value
@@ -147,6 +150,21 @@ class View:
     formulas: Formulas
     show_grad: bool
     backward_ran: bool
+    reached: frozenset[Value]
+
+
+def gradient_reach(root: Value) -> frozenset[Value]:
+    """The nodes ``backward()`` of ``root`` hands a gradient to, in one pass over
+    ``gradient_order`` (every consumer comes before its inputs)."""
+    reached = {root}
+    for node in gradient_order(root):
+        op = node.operation
+        if op is None or node not in reached:
+            continue
+        for index, x in enumerate(node.inputs):
+            if x.requires_grad and op.takes_gradient(index):
+                reached.add(x)
+    return frozenset(reached)
 
 
 def view_of(
@@ -192,6 +210,7 @@ def view_of(
         formulas=Formulas(names, options.digits),
         show_grad=show_grad,
         backward_ran=backward_ran,
+        reached=gradient_reach(root),
     )
 
 

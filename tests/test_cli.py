@@ -427,3 +427,13 @@ def test_code_prints_the_program_of_both_passes(capsys: pytest.CaptureFixture[st
     assert "dv2 = dv3 * (v3 * (1.0 - v3))" in out and "dw = dv1 * x" in out
     assert main(["code", "3(a+b)", "a=1", "b=2"]) == 2  # the same advice as grad's
     assert "a number times a bracket needs *" in capsys.readouterr().err
+
+
+def test_a_drawing_warning_is_one_line_in_the_commands_words(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    expression = "+".join(["x"] * 300)
+    assert main(["draw", expression, "x=1", "-o", str(tmp_path / "big.dot")]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("graphgrad: warning: the graph of 'J'")
+    assert "--no-derivatives" in err[0] and "show_derivatives" not in err[0]

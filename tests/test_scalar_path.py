@@ -74,8 +74,11 @@ def test_every_compiled_step_matches_finite_differences(
         return float(call(name, *(Value(v) for v in values)).data) * weight
 
     expected_grads = central(f, a, b) if arity == 2 else central(f, a)
-    for x, expected in zip(xs, expected_grads, strict=True):
+    for index, (x, expected) in enumerate(zip(xs, expected_grads, strict=True)):
         assert type(x.grad) is float
+        if not OPS[name].takes_gradient(index):  # by design: no gradient passes
+            assert x.grad == 0.0
+            continue
         assert math.isclose(x.grad, expected, rel_tol=1e-5, abs_tol=1e-6)
 
 

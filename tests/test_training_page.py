@@ -156,6 +156,9 @@ def test_newton_and_a_regressor_are_recorded_too(tmp_path: Path) -> None:
     newton.fit(X, Y, progress=False, explore=tmp_path / "newton.html")
     data = page_data(tmp_path / "newton.html")
     assert [s["epoch"] for s in data["snapshots"]] == [0, 1, 2, 3, 4]
+    assert data["step"] == "Newton step"  # the page counts Newton steps, not epochs
+    page = (tmp_path / "newton.html").read_text(encoding="utf-8")
+    assert "Newton step by Newton step" in page
     houses = ReLURegressor(lr=0.1, epochs=20)
     houses.fit(
         np.array([[1.0], [2.0], [3.0]]), np.array([1.0, 3.0, 5.0]), explore=tmp_path / "r.html"

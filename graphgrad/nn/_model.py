@@ -243,6 +243,7 @@ class NeuronModel:
             parameters=parameters,
             commit=commit,
             picture=picture,
+            step_name="Newton step" if method == "newton" else "Epoch",
         )
         train(run, show, page, on_epoch)
         return self

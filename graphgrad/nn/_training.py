@@ -142,6 +142,8 @@ class Run:
     batch_size: int | None = None
     #: Shuffles the examples anew each epoch when there are mini-batches.
     rng: np.random.Generator | None = None
+    #: What one epoch of the run is, as the training page names it.
+    step_name: str = "Epoch"
 
 
 def train(
@@ -251,6 +253,13 @@ class _Recording:
                 raise OSError(f"{fitted} could not be written: {exc}") from None
 
 
+def _by(step_name: str) -> str:
+    """"epoch by epoch", "Newton step by Newton step": a name that is a word of the
+    language in lower case, a name (Newton) as written."""
+    shown = step_name if step_name[:1].isupper() and " " in step_name else step_name.lower()
+    return f"{shown} by {shown}"
+
+
 def _recorder(run: Run, page: TrainingPage) -> TrainingRecorder:
     from graphgrad.training import TrainingRecorder
 
@@ -267,7 +276,8 @@ def _recorder(run: Run, page: TrainingPage) -> TrainingRecorder:
         labels=None if boundary is None else boundary[1],
         probability=None if boundary is None else boundary[0],
         example_input=example_input,
-        title=f"{run.name} learning, epoch by epoch",
+        title=f"{run.name} learning, {_by(run.step_name)}",
+        step_name=run.step_name,
         example_text=f"The graph is the loss of training example {page.example} "
         f"({shown}, {picture.target}){picture.through}.",
     )
