@@ -1,5 +1,11 @@
 """graphgrad: a small, exact and fast scalar automatic-differentiation engine."""
 
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+from typing import TYPE_CHECKING
+
 # Writes every op's code and Value's operators before anything makes a node.
 from graphgrad import codegen as codegen  # isort: skip
 from graphgrad.check import GradcheckError, gradcheck, gradgradcheck, numeric_grad
@@ -17,8 +23,8 @@ from graphgrad.program import Program, compile
 from graphgrad.trace import trace
 from graphgrad.value import Value
 
-# After the core: nn is built on it.  It imports tqdm only when a bar is shown.
-from graphgrad import datasets, nn  # isort: skip
+if TYPE_CHECKING:
+    from graphgrad import datasets, nn
 
 __version__ = "0.1.0"
 
@@ -51,3 +57,21 @@ from graphgrad.draw import display_note, display_svg  # isort: skip
 
 Value.notebook_display = (display_svg, display_note)
 del display_note, display_svg
+
+
+# The models and datasets are built on the core and load on first use
+# (``graphgrad.nn``, ``from graphgrad import nn``): a user who only wants
+# gradients does not pay for them at import.  Submodules, so the attribute is
+# the module itself once loaded, and nothing is rebound.
+_ON_FIRST_USE = ("datasets", "nn")
+
+
+def __getattr__(name: str) -> ModuleType:
+    if name in _ON_FIRST_USE:
+        return importlib.import_module(f"graphgrad.{name}")
+    raise AttributeError(f"module 'graphgrad' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    # What the package offers (for tab completion), not its import plumbing.
+    return sorted({*__all__, "__version__"})

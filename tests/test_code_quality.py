@@ -9,7 +9,10 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
 from packaging.specifiers import SpecifierSet
+
+import graphgrad
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -141,3 +144,21 @@ def test_import_graphgrad_loads_nothing_it_does_not_need() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
     )
     assert result.stdout.strip() == "[]", result.stdout
+
+
+def test_the_models_and_datasets_load_on_first_use() -> None:
+    # import graphgrad stays as quick as the engine: nn and datasets load when a
+    # program first names them, and then behave as ordinary submodules.
+    code = (
+        "import sys, graphgrad as gg\n"
+        "before = [m for m in ('graphgrad.nn', 'graphgrad.datasets') if m in sys.modules]\n"
+        "mlp = gg.nn.MLP(2, [3, 1])\n"
+        "from graphgrad import datasets\n"
+        "print(before, type(mlp).__name__, datasets.__name__, 'nn' in dir(gg))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert result.stdout.strip() == "[] MLP graphgrad.datasets True", result.stdout
+    with pytest.raises(AttributeError, match="no_such_name"):
+        graphgrad.no_such_name  # noqa: B018
