@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 import shlex
 import sys
 import warnings
@@ -34,7 +35,7 @@ from graphgrad.expr import (
     parse,
 )
 from graphgrad.formula import check_digits, format_number
-from graphgrad.graph import topological_order
+from graphgrad.graph import DEFAULT_MAX_NODES, topological_order
 from graphgrad.program import compile as compile_program
 from graphgrad.trace import trace
 from graphgrad.value import Value
@@ -200,6 +201,12 @@ def _build_parser() -> argparse.ArgumentParser:
         "(default: SVG on standard output)",
     )
     _picture_options(drawer)
+    drawer.add_argument(
+        "--depth",
+        type=int,
+        metavar="N",
+        help="draw only the nodes at most N ops from the output (for large graphs)",
+    )
     drawer.add_argument("--no-grad", action="store_true", help="do not show gradients")
     drawer.add_argument(
         "--no-derivatives", action="store_true", help="do not label edges with local derivatives"
@@ -245,6 +252,12 @@ def _picture_options(command: argparse.ArgumentParser) -> None:
         choices=DIRECTIONS,
         default="LR",
         help="layout direction (default LR; either case)",
+    )
+    command.add_argument(
+        "--max-nodes",
+        type=int,
+        metavar="N",
+        help=f"refuse graphs of more than N nodes (default {DEFAULT_MAX_NODES:,})",
     )
 
 
@@ -322,7 +335,13 @@ def _run(args: argparse.Namespace) -> int:
         print(compile_program(J).source, end="")
     elif args.command == "explore":
         target = None if args.output is None else page_path(args.output, "the output file")
-        page = explore(J, direction=args.direction, digits=args.digits, renderer=args.renderer)
+        page = explore(
+            J,
+            direction=args.direction,
+            digits=args.digits,
+            renderer=args.renderer,
+            **({} if args.max_nodes is None else {"max_nodes": args.max_nodes}),
+        )
         if target is None:
             sys.stdout.write(page.html)
         else:
@@ -333,6 +352,8 @@ def _run(args: argparse.Namespace) -> int:
             "show_derivatives": not args.no_derivatives,
             "direction": args.direction,
             "digits": args.digits,
+            "depth": args.depth,
+            **({} if args.max_nodes is None else {"max_nodes": args.max_nodes}),
         }
         if args.output is None:
             sys.stdout.write(to_svg(J, renderer=args.renderer, **options))
@@ -416,10 +437,18 @@ def _parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespa
     return args
 
 
-def _for_the_command_line(message: str) -> str:
-    """A message of the Python API, with its keyword arguments said as this command's options."""
+def _max_nodes_option(match: re.Match[str]) -> str:
+    return f"--max-nodes {match[1].replace(',', '')}"
+
+
+def _for_the_command_line(message: str, command: str) -> str:
+    """A message of the Python API, with its keyword arguments said as ``command``'s
+    options (the explorer shows the whole graph: a part is drawn with draw --depth)."""
     for renderer in RENDERERS:
         message = message.replace(f"renderer={renderer!r}", f"--renderer {renderer}")
+    message = re.sub(r"max_nodes=([\d,]+)", _max_nodes_option, message)
+    depth = "--depth N" if command == "draw" else "graphgrad draw --depth N"
+    message = message.replace("max_nodes=", "--max-nodes").replace("depth=N", depth)
     return message.replace("show_derivatives=False", "--no-derivatives")
 
 
@@ -444,7 +473,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             status = _run(args)
         for warning in caught:  # a drawing's advice, as the command's own one line
             if issubclass(warning.category, DrawingWarning):
-                note = _for_the_command_line(str(warning.message)).strip().splitlines()[0]
+                note = _for_the_command_line(str(warning.message), args.command)
+                note = note.strip().splitlines()[0]
                 print(f"graphgrad: warning: {note}", file=sys.stderr)
             else:
                 warnings.warn_explicit(
@@ -455,9 +485,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(exc), USAGE_ERROR)
     except (ValueError, ArithmeticError) as exc:
         # The engine's messages name the op and the nodes; they are one line.
-        return _fail(str(exc), USAGE_ERROR)
+        return _fail(_for_the_command_line(str(exc), args.command), USAGE_ERROR)
     except RendererError as exc:
-        return _fail(_for_the_command_line(str(exc)), FAILURE)
+        return _fail(_for_the_command_line(str(exc), args.command), FAILURE)
     except OSError as exc:
         target = exc.filename if exc.filename is not None else "the output"
         return _fail(f"cannot write {target}: {exc.strerror or exc}", FAILURE)

@@ -253,6 +253,7 @@ def drawing_parts(
     drawing.body.extend(f"\t{line}\n" for line in lines)
     drawing.graphgrad_output = repr(shown_name(view, view.root))
     drawing.graphgrad_nodes = len(view.nodes)
+    drawing.graphgrad_large_layout = not in_layout
     shown_names = {node: shown_name(view, node) for node in view.given_names}
     return DrawingParts(view, drawing, shown_names, labels)
 
@@ -385,17 +386,19 @@ def _edge_label(node: Value, index: int, view: View) -> list[str] | None:
 # --- pictures of drawings ------------------------------------------------------------------
 
 
-def _source_of(graph: object, options: DrawOptions) -> str:
+def _source_of(graph: object, options: DrawOptions) -> tuple[str, bool]:
+    """The DOT text of a Value's drawing or of a drawing, and whether it is a large
+    layout (see :func:`graphgrad.renderers.choose_renderer`)."""
     if isinstance(graph, Value):
-        source: str = draw(graph, **options).source
-        return source
+        drawing = draw(graph, **options)
+        return drawing.source, drawing.graphgrad_large_layout
     import graphviz
 
     if isinstance(graph, (graphviz.Digraph, graphviz.Graph, graphviz.Source)):
         if options:
             raise TypeError(f"drawing options {sorted(options)} apply to a Value, not a drawing")
         text: str = graph.source
-        return text
+        return text, bool(getattr(graph, "graphgrad_large_layout", False))
     raise TypeError(
         f"expected a Value or a drawing from graphgrad.draw, got {type(graph).__name__}"
     )
@@ -407,7 +410,8 @@ def to_svg(graph: Any, *, renderer: str | None = None, **options: Unpack[DrawOpt
     ``renderer``: ``"system"`` (Graphviz's ``dot``), ``"embedded"`` or ``"auto"``
     (the default, or the ``GRAPHGRAD_RENDERER`` environment variable).
     """
-    return renderers.render_source(_source_of(graph, options), "svg", renderer).decode("utf-8")
+    source, large = _source_of(graph, options)
+    return renderers.render_source(source, "svg", renderer, large_layout=large).decode("utf-8")
 
 
 def render(
@@ -431,9 +435,11 @@ def render(
             f"cannot tell the picture format from {str(target)!r}: "
             "end the file name with .svg, .png, .pdf or .dot"
         )
-    source = _source_of(graph, options)
+    source, large = _source_of(graph, options)
     data = (
-        source.encode("utf-8") if fmt == "dot" else renderers.render_source(source, fmt, renderer)
+        source.encode("utf-8")
+        if fmt == "dot"
+        else renderers.render_source(source, fmt, renderer, large_layout=large)
     )
     target.write_bytes(data)
     return target

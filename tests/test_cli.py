@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -213,6 +214,32 @@ def test_the_renderer_advice_is_in_the_commands_terms(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert "use --renderer embedded" in done.stderr
     assert "renderer='" not in done.stderr and done.stderr.count("\n") == 1
+
+
+def test_large_graphs_are_drawn_with_the_commands_own_options(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    terms = "+".join(["x"] * 60)
+    svg = str(tmp_path / "J.svg")
+    assert main(["draw", terms, "x=1", "--max-nodes", "10", "-o", svg]) == 2
+    err = capsys.readouterr().err
+    assert "more than --max-nodes 10: pass --max-nodes 60 to allow it, or --depth N" in err
+    assert "max_nodes=" not in err and "depth=N" not in err
+    assert main(["explore", terms, "x=1", "--max-nodes", "10", "-o", str(tmp_path / "J.html")]) == 2
+    err = capsys.readouterr().err
+    assert "pass --max-nodes 60 to allow it" in err and "depth" not in err
+    assert main(["draw", terms, "x=1", "--depth", "2", "-o", str(tmp_path / "J.dot")]) == 0
+    dot = (tmp_path / "J.dot").read_text(encoding="utf-8")
+    names = re.findall(r'label="(\w+) = ', dot)  # the value boxes, not the edges
+    assert sorted(names) == ["J", "v57", "v58", "x"]  # two ops from J
+    assert main(["draw", terms, "x=1", "-o", svg]) == 0
+    warning = capsys.readouterr().err.splitlines()[0]
+    assert warning.startswith("graphgrad: warning: ")
+    assert "--depth N" in warning and "--no-derivatives" in warning and "--max-nodes" in warning
+    assert "depth=N" not in warning and "max_nodes=" not in warning
+    with pytest.raises(SystemExit):
+        main(["explore", terms, "x=1", "--depth", "2"])
+    assert "--depth is not an option of explore (draw has it)" in capsys.readouterr().err
 
 
 def test_unwritable_output_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

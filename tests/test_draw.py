@@ -27,6 +27,7 @@ from graphgrad import draw as draw_module_function
 from graphgrad import graph as graph_module
 from graphgrad import trace as graphgrad_trace
 from graphgrad.draw import DrawingWarning, GraphTooLargeError, RendererError, dot_string
+from graphgrad.explore import explorer_page
 from graphgrad.formula import format_number
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -639,7 +640,9 @@ def test_a_drawing_says_what_it_draws_and_how_to_save_it() -> None:
 def test_a_drawing_no_renderer_can_make_shows_as_text_in_a_notebook(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    def no_renderer(source: str, fmt: str = "svg", renderer: str | None = None) -> bytes:
+    def no_renderer(
+        source: str, fmt: str = "svg", renderer: str | None = None, *, large_layout: bool = False
+    ) -> bytes:
         raise RendererError("no renderer available: install Graphviz")
 
     monkeypatch.setattr(renderers_module, "render_source", no_renderer)
@@ -815,6 +818,41 @@ def test_a_crashing_or_failing_dot_is_reported(
     monkeypatch.setattr(renderers_module, "RENDER_TIMEOUT_SECONDS", 0.2)
     with pytest.raises(RendererError, match="did not finish the layout"):
         to_svg(Value(1.0), renderer="system")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="uses a POSIX shell script as a fake dot")
+def test_a_large_layout_in_svg_goes_to_the_embedded_graphviz_even_with_a_dot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Graphviz 2.43 (Debian 12's `dot`) takes minutes on x + x + ... + x of 300
+    # terms; the embedded Graphviz lays it out in about a second.
+    fake = tmp_path / "dot"
+    fake.write_text("#!/bin/sh\ncat > /dev/null\necho 'this dot was used' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    monkeypatch.setattr(shutil, "which", lambda name: str(fake) if name == "dot" else None)
+    monkeypatch.delenv("GRAPHGRAD_RENDERER", raising=False)
+    x = Value(1.0, label="x")
+    total = x
+    for _ in range(59):
+        total = total + x
+    total.label = "J"
+    total.backward()
+    with pytest.warns(DrawingWarning):
+        drawing = draw(total)
+    assert drawing.graphgrad_large_layout
+    assert {"J = 60", "dx = 60"} <= set(svg_texts(to_svg(drawing)))  # auto: embedded
+    with pytest.warns(DrawingWarning):
+        assert "dx = 60" in svg_texts(to_svg(total))
+    with pytest.warns(DrawingWarning):
+        assert "J = 60" in explorer_page(total).html
+    with pytest.raises(RendererError, match=r"this dot was used.*renderer='embedded'"):
+        to_svg(drawing, renderer="system")  # asked for by name: the system's
+    with pytest.raises(RendererError, match="this dot was used"):
+        render(drawing, tmp_path / "J.png")  # PNG needs `dot`
+    small = notes_graph()["J"]
+    assert not draw(small).graphgrad_large_layout
+    with pytest.raises(RendererError, match="this dot was used"):
+        to_svg(small)  # a small layout: auto takes the `dot` on PATH
 
 
 def test_leaves_that_take_no_gradient_show_none() -> None:
