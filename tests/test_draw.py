@@ -798,15 +798,21 @@ def test_embedded_failures_become_renderer_errors(monkeypatch: pytest.MonkeyPatc
         to_svg(Value(1.0), renderer="embedded")
 
 
+def fake_dot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, script: str) -> Path:
+    """A `dot` that runs ``script`` (a POSIX shell script), found as the system's."""
+    fake = tmp_path / "dot"
+    fake.write_text("#!/bin/sh\n" + script)
+    fake.chmod(0o755)
+    monkeypatch.setattr(shutil, "which", lambda name: str(fake) if name == "dot" else None)
+    return fake
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="uses a POSIX shell script as a fake dot")
 def test_a_crashing_or_failing_dot_is_reported(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    fake = tmp_path / "dot"
-    fake.write_text("#!/bin/sh\ncat > /dev/null\nkill -SEGV $$\n")
-    fake.chmod(0o755)
+    fake = fake_dot(tmp_path, monkeypatch, "cat > /dev/null\nkill -SEGV $$\n")
     monkeypatch.setenv("PATH", f"{tmp_path}:/bin:/usr/bin")
-    monkeypatch.setattr(shutil, "which", lambda name: str(fake) if name == "dot" else None)
     with pytest.raises(RendererError, match=r"`dot` failed \(exit status -11\).*depth=N"):
         to_svg(Value(1.0), renderer="system")
     fake.write_text(
@@ -826,10 +832,7 @@ def test_a_large_layout_in_svg_goes_to_the_embedded_graphviz_even_with_a_dot(
 ) -> None:
     # Graphviz 2.43 (Debian 12's `dot`) takes minutes on x + x + ... + x of 300
     # terms; the embedded Graphviz lays it out in about a second.
-    fake = tmp_path / "dot"
-    fake.write_text("#!/bin/sh\ncat > /dev/null\necho 'this dot was used' >&2\nexit 1\n")
-    fake.chmod(0o755)
-    monkeypatch.setattr(shutil, "which", lambda name: str(fake) if name == "dot" else None)
+    fake_dot(tmp_path, monkeypatch, "cat > /dev/null\necho 'this dot was used' >&2\nexit 1\n")
     monkeypatch.delenv("GRAPHGRAD_RENDERER", raising=False)
     x = Value(1.0, label="x")
     total = x
