@@ -150,7 +150,8 @@ def show_training_graph(model: LogisticRegression, X: np.ndarray, y: np.ndarray,
     J.backward()
     nodes = topological_order(J)
     print(f"one training step's graph: {len(nodes)} nodes for all m = {len(y)} examples:")
-    print("  " + ", ".join(f"{node.label or node.op} {node.shape}" for node in nodes))
+    # A number of the formula (the 1 and 2 of 1 - 2y) has no label: shown as itself.
+    print("  " + ", ".join(f"{node.label or node.op or node.data} {node.shape}" for node in nodes))
     print(f"  at the learned w, b: J = {J.data:.6f}, dw = {np.round(w.grad, 6)}, db = {b.grad:.6f}")
     draw(J, out / "cost_graph.svg", "the cost over all training examples")
 

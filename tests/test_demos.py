@@ -63,6 +63,10 @@ def test_logistic_regression_demo(tmp_path: Path) -> None:
     assert "predicts the same: True" in stdout
     assert "the notes' a - y" in stdout
     assert "13 nodes for all m = 70 examples" in stdout
+    listed = stdout.split("13 nodes for all m = 70 examples:\n", 1)[1].splitlines()[0]
+    named = re.findall(r"(?:^|, )([^ ,()]+) \(([\d, ]*)\)", listed.strip())
+    assert len(named) == 13, listed  # every node by its label, its op or its number
+    assert named[:2] == [("1.0", ""), ("2.0", "")] and ("X", "70, 2") in named
     check_picture(tmp_path, "example_loss.svg", stdout)
     check_picture(tmp_path, "cost_graph.svg", stdout)
     check_training_page(tmp_path, "training.html", model["history"], stdout)
