@@ -738,6 +738,16 @@ def test_edge_labels_leave_the_layout_of_graphs_too_connected_for_it_with_a_warn
     assert any(label and label.startswith("∂y/∂v") for _, _, label in edges)
 
 
+def sum_of_copies(x: Value, terms: int) -> Value:
+    """J = x + x + ... + x, backpropagated: one input feeding ops far apart."""
+    total = x
+    for _ in range(terms - 1):
+        total = total + x
+    total.label = "J"
+    total.backward()
+    return total
+
+
 def test_a_small_graph_with_fan_out_renders_with_the_embedded_renderer() -> None:
     # One input feeding every other op: Graphviz once ran out of stack on it
     # (or took minutes on x + x + ... + x) for want of a cheaper layout.
@@ -754,11 +764,7 @@ def test_a_small_graph_with_fan_out_renders_with_the_embedded_renderer() -> None
         f"dx = {format_number(float(x.grad), 4)}" in texts
         and "v = " + format_number(v.data, 4) in texts
     )
-    total = x
-    for _ in range(59):
-        total = total + x
-    total.label = "J"
-    total.backward()
+    total = sum_of_copies(x, 60)
     with pytest.warns(DrawingWarning):
         texts = svg_texts(to_svg(total, renderer="embedded"))
     assert {"J = 90", "dx = 60"} <= set(texts)
@@ -834,12 +840,7 @@ def test_a_large_layout_in_svg_goes_to_the_embedded_graphviz_even_with_a_dot(
     # terms; the embedded Graphviz lays it out in about a second.
     fake_dot(tmp_path, monkeypatch, "cat > /dev/null\necho 'this dot was used' >&2\nexit 1\n")
     monkeypatch.delenv("GRAPHGRAD_RENDERER", raising=False)
-    x = Value(1.0, label="x")
-    total = x
-    for _ in range(59):
-        total = total + x
-    total.label = "J"
-    total.backward()
+    total = sum_of_copies(Value(1.0, label="x"), 60)
     with pytest.warns(DrawingWarning):
         drawing = draw(total)
     assert drawing.graphgrad_large_layout
