@@ -386,19 +386,16 @@ def _edge_label(node: Value, index: int, view: View) -> list[str] | None:
 # --- pictures of drawings ------------------------------------------------------------------
 
 
-def _source_of(graph: object, options: DrawOptions) -> tuple[str, bool]:
-    """The DOT text of a Value's drawing or of a drawing, and whether it is a large
-    layout (see :func:`graphgrad.renderers.choose_renderer`)."""
+def _drawing_of(graph: object, options: DrawOptions) -> Any:
+    """A Value's drawing (made with ``options``), or the drawing given."""
     if isinstance(graph, Value):
-        drawing = draw(graph, **options)
-        return drawing.source, drawing.graphgrad_large_layout
+        return draw(graph, **options)
     import graphviz
 
     if isinstance(graph, (graphviz.Digraph, graphviz.Graph, graphviz.Source)):
         if options:
             raise TypeError(f"drawing options {sorted(options)} apply to a Value, not a drawing")
-        text: str = graph.source
-        return text, bool(getattr(graph, "graphgrad_large_layout", False))
+        return graph
     raise TypeError(
         f"expected a Value or a drawing from graphgrad.draw, got {type(graph).__name__}"
     )
@@ -410,8 +407,7 @@ def to_svg(graph: Any, *, renderer: str | None = None, **options: Unpack[DrawOpt
     ``renderer``: ``"system"`` (Graphviz's ``dot``), ``"embedded"`` or ``"auto"``
     (the default, or the ``GRAPHGRAD_RENDERER`` environment variable).
     """
-    source, large = _source_of(graph, options)
-    return renderers.render_source(source, "svg", renderer, large_layout=large).decode("utf-8")
+    return renderers.render_drawing(_drawing_of(graph, options), "svg", renderer).decode("utf-8")
 
 
 def render(
@@ -435,11 +431,11 @@ def render(
             f"cannot tell the picture format from {str(target)!r}: "
             "end the file name with .svg, .png, .pdf or .dot"
         )
-    source, large = _source_of(graph, options)
+    drawing = _drawing_of(graph, options)
     data = (
-        source.encode("utf-8")
+        drawing.source.encode("utf-8")
         if fmt == "dot"
-        else renderers.render_source(source, fmt, renderer, large_layout=large)
+        else renderers.render_drawing(drawing, fmt, renderer)
     )
     target.write_bytes(data)
     return target

@@ -50,5 +50,4 @@ class Drawing(graphviz.Digraph):  # type: ignore[misc]
         return bundle
 
     def _repr_image_svg_xml(self) -> str:
-        svg = renderers.render_source(self.source, "svg", large_layout=self.graphgrad_large_layout)
-        return svg.decode("utf-8")
+        return renderers.render_drawing(self, "svg").decode("utf-8")

@@ -33,7 +33,7 @@ from graphgrad.pages import Page as Page
 from graphgrad.pages import asset, escape, fill, html_page, inline_svg, notebook_height
 from graphgrad.pages import page_path as page_path
 from graphgrad.pages import script_json as script_json
-from graphgrad.renderers import render_source
+from graphgrad.renderers import render_drawing
 from graphgrad.trace import TraceLine, lines_of
 from graphgrad.value import Value
 from graphgrad.view import Options, PageOptions, view_of
@@ -99,9 +99,7 @@ def explorer_page(
     view = view_of(root, checked, backward=True, depth_hint=False, what="explore")
     lines = lines_of(view)
     parts = drawing_parts(view, element_ids=True)
-    svg = render_source(
-        parts.drawing.source, "svg", renderer, large_layout=parts.drawing.graphgrad_large_layout
-    ).decode("utf-8")
+    svg = render_drawing(parts.drawing, "svg", renderer).decode("utf-8")
     data = explorer_data(lines, parts, drawn=svg_ids(svg))
     name = parts.names[view.root]
     body = fill(asset("explore.html"), name=escape(name), svg=inline_svg(svg))

@@ -28,6 +28,7 @@ import shutil
 import subprocess
 import sys
 import threading
+from typing import Any
 
 RENDERER_ENV = "GRAPHGRAD_RENDERER"
 RENDERERS = ("auto", "system", "embedded")
@@ -110,6 +111,13 @@ def render_source(
         raise ValueError(f"format must be svg, png or pdf, got {fmt!r}")
     chosen = choose_renderer(renderer, fmt, large_layout)
     return _render_system(source, fmt) if chosen == "system" else _render_embedded(source, fmt)
+
+
+def render_drawing(drawing: Any, fmt: str = "svg", renderer: str | None = None) -> bytes:
+    """Render a drawing (anything with DOT ``source``: graphgrad's Drawing, a graphviz
+    object) to ``fmt``; a Drawing that is a large layout says so itself."""
+    large = bool(getattr(drawing, "graphgrad_large_layout", False))
+    return render_source(drawing.source, fmt, renderer, large_layout=large)
 
 
 def _render_system(source: str, fmt: str) -> bytes:

@@ -32,7 +32,7 @@ from graphgrad.draw import DrawingParts, drawing_parts
 from graphgrad.formula import DEFAULT_DIGITS, check_digits, format_number
 from graphgrad.graph import printable
 from graphgrad.pages import asset, fill, html_page, inline_svg, page_path
-from graphgrad.renderers import render_source
+from graphgrad.renderers import render_drawing
 from graphgrad.value import Value
 from graphgrad.view import Options, view_of
 
@@ -259,9 +259,7 @@ class TrainingRecorder:
         parts = drawing_parts(self._parts.view, element_ids=True, layout_labels=widest)
         # Top to bottom with ranks packed closer than Graphviz's default.
         parts.drawing.graph_attr.update(ranksep="0.3", nodesep="0.25")
-        svg = render_source(
-            parts.drawing.source, "svg", large_layout=parts.drawing.graphgrad_large_layout
-        ).decode("utf-8")
+        svg = render_drawing(parts.drawing, "svg").decode("utf-8")
         step = self.step_name.lower()
         shows = f"the example's graph with that {step}'s values and gradients, the cost so far"
         if self._boundary is not None:
