@@ -256,6 +256,7 @@ def _picture_options(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--max-nodes",
         type=int,
+        default=DEFAULT_MAX_NODES,
         metavar="N",
         help=f"refuse graphs of more than N nodes (default {DEFAULT_MAX_NODES:,})",
     )
@@ -340,7 +341,7 @@ def _run(args: argparse.Namespace) -> int:
             direction=args.direction,
             digits=args.digits,
             renderer=args.renderer,
-            **({} if args.max_nodes is None else {"max_nodes": args.max_nodes}),
+            max_nodes=args.max_nodes,
         )
         if target is None:
             sys.stdout.write(page.html)
@@ -353,7 +354,7 @@ def _run(args: argparse.Namespace) -> int:
             "direction": args.direction,
             "digits": args.digits,
             "depth": args.depth,
-            **({} if args.max_nodes is None else {"max_nodes": args.max_nodes}),
+            "max_nodes": args.max_nodes,
         }
         if args.output is None:
             sys.stdout.write(to_svg(J, renderer=args.renderer, **options))
